@@ -1,0 +1,182 @@
+/*
+ * vm/internal.h - the library's internal objects, shared by vm/, maps/,
+ * verifier/ and jit/. Never installed.
+ *
+ * Owns: struct ebpfvm_vm (allocator, log, helper registry, map table),
+ * struct ebpfvm_prog (the program object: original words + decoded form),
+ * the decoded instruction format the interpreter runs, the run environment
+ * helpers see, and the internal naming rule: internal functions that cross
+ * files are `ebpfvm__module_verb` and hidden (the library is built with
+ * -fvisibility=hidden; only EBPFVM_API symbols are exported).
+ *
+ * Invariants of a loaded program (established by ebpfvm_prog_load):
+ *   - every decoded instruction's `form` is a valid enum ebpf_insn_form;
+ *   - jump targets (`target`) and local call targets are valid instruction
+ *     indices that are not the second word of an LD_IMM64;
+ *   - the second word of an LD_IMM64 is decoded as form EBPF_OP_COUNT_ (never
+ *     executed);
+ *   - every path ends in EXIT or a jump (no fall-through off the end).
+ */
+#ifndef EBPFVM_VM_INTERNAL_H
+#define EBPFVM_VM_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ebpfvm/ebpfvm.h"
+
+#define EBPFVM_INTERNAL __attribute__((visibility("hidden")))
+
+#if defined(__GNUC__) || defined(__clang__)
+#define EBPFVM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define EBPFVM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EBPFVM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define EBPFVM_PRINTF(fmt, args)
+#define EBPFVM_LIKELY(x) (x)
+#define EBPFVM_UNLIKELY(x) (x)
+#endif
+
+struct ebpfvm_map; /* maps/map.h */
+
+/* ------------------------------------------------------------- helpers */
+
+struct ebpfvm_helper {
+    ebpfvm_helper_fn fn; /* NULL: not registered */
+    char *name;
+    struct ebpfvm_helper_proto proto;
+};
+
+/* ------------------------------------------------------------------ vm */
+
+struct ebpfvm_prog;
+
+struct ebpfvm_vm {
+    ebpfvm_alloc_fn alloc;
+    void *alloc_ud;
+    ebpfvm_log_fn log;
+    void *log_ud;
+    char errmsg[512];
+    struct ebpfvm_helper *helpers; /* EBPFVM_MAX_HELPER_ID + 1 entries, lazily allocated */
+    struct ebpfvm_map *maps[EBPFVM_MAX_MAPS];
+    uint32_t nmaps;
+    uint32_t ncpus;             /* per-CPU map slots / workers, >= 1 */
+    struct ebpfvm_prog *progs;  /* every live program, to free with the vm */
+};
+
+/* ---------------------------------------------------------- the program */
+
+/*
+ * One decoded instruction: what the interpreter executes. Decoding happens
+ * once at load: the form is looked up in EBPF_INSN_FORMS, jump offsets become
+ * absolute targets, LD_IMM64 pseudo references become their 64-bit values.
+ */
+struct ebpfvm_dinsn {
+    uint8_t form; /* enum ebpf_insn_form; EBPF_OP_COUNT_ for an LD_IMM64 tail */
+    uint8_t dst;
+    uint8_t src;
+    uint8_t size; /* memory access width in bytes for loads/stores/atomics */
+    int32_t off;  /* memory offset (loads/stores/atomics) */
+    union {
+        int64_t imm;     /* immediate, sign-extended; LD_IMM64: the full value */
+        uint64_t uimm;
+        uint32_t target; /* jumps and local calls: absolute instruction index */
+    } u;
+};
+
+struct ebpfvm_prog {
+    struct ebpfvm_vm *vm;
+    struct ebpf_insn *insns;    /* the original words, as loaded */
+    struct ebpfvm_dinsn *code;  /* decoded, same indices as insns */
+    size_t count;
+    enum ebpfvm_prog_type prog_type;
+    bool verified;
+    char *name;
+    struct ebpfvm_prog *next; /* in vm->progs */
+    struct ebpfvm_prog *prev;
+};
+
+/* ---------------------------------------------------------- the run env */
+
+#define EBPFVM_MAX_REGIONS 64
+
+struct ebpfvm_region {
+    uintptr_t start;
+    uintptr_t end; /* exclusive */
+    bool writable;
+};
+
+/*
+ * The state of one run, as helpers and the checked interpreter see it. Lives
+ * on the caller's stack for the duration of ebpfvm_prog_run().
+ */
+struct ebpfvm_env {
+    const struct ebpfvm_prog *prog;
+    void *user;
+    bool checked;
+    struct ebpfvm_region regions[EBPFVM_MAX_REGIONS];
+    unsigned nregions;
+    bool faulted;
+    uint32_t pc; /* index of the instruction being executed (calls) */
+    char fault_msg[200];
+};
+
+/* ------------------------------------------------- allocation and errors */
+
+/* Allocate / free through the vm's hook. Blocks carry their size, so free
+ * needs none. ebpfvm__calloc zero-fills. All return NULL on failure. */
+EBPFVM_INTERNAL void *ebpfvm__alloc(struct ebpfvm_vm *vm, size_t size);
+EBPFVM_INTERNAL void *ebpfvm__calloc(struct ebpfvm_vm *vm, size_t n, size_t size);
+EBPFVM_INTERNAL void ebpfvm__free(struct ebpfvm_vm *vm, void *ptr);
+EBPFVM_INTERNAL char *ebpfvm__strdup(struct ebpfvm_vm *vm, const char *s);
+
+/* Record a formatted message on the vm and return `status`. */
+EBPFVM_INTERNAL int ebpfvm__error(struct ebpfvm_vm *vm, int status, const char *fmt, ...) EBPFVM_PRINTF(3, 4);
+/* Clear the vm's message (calls that succeed leave it as it was). */
+EBPFVM_INTERNAL void ebpfvm__clear_error(struct ebpfvm_vm *vm);
+/* Send one formatted line to the vm's log sink, if any. */
+EBPFVM_INTERNAL void ebpfvm__log(struct ebpfvm_vm *vm, const char *fmt, ...) EBPFVM_PRINTF(2, 3);
+
+/* ------------------------------------------------- opcode table queries */
+
+struct ebpfvm_form_info {
+    uint8_t opcode;
+    uint8_t disc;     /* enum ebpf_insn_disc */
+    int32_t disc_value;
+    const char *mnemonic;
+    uint8_t format;   /* enum ebpf_insn_format */
+    uint8_t group;    /* enum ebpf_insn_group */
+    uint8_t version;
+};
+
+/* The table, indexed by enum ebpf_insn_form (EBPF_OP_COUNT_ entries). */
+EBPFVM_INTERNAL extern const struct ebpfvm_form_info ebpfvm__forms[EBPF_OP_COUNT_];
+
+/* The form of an instruction word, or -1 if it is not a valid form. */
+EBPFVM_INTERNAL int ebpfvm__form_of(const struct ebpf_insn *insn);
+
+/* Access width in bytes of an EBPF_SIZE_* value. */
+static inline unsigned ebpfvm__size_bytes(uint8_t opcode)
+{
+    switch (EBPF_SIZE(opcode)) {
+    case EBPF_SIZE_B: return 1;
+    case EBPF_SIZE_H: return 2;
+    case EBPF_SIZE_W: return 4;
+    default: return 8;
+    }
+}
+
+/* ------------------------------------------------------------ internals */
+
+/* vm/validate.c: load-time checks and decoding (called by ebpfvm_prog_load). */
+EBPFVM_INTERNAL int ebpfvm__validate_and_decode(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog);
+
+/* maps/: free a map; resolve a map-value reference (src 2/6 LD_IMM64) to
+ * the address of byte `off` of its value, for maps that allow direct value
+ * access (array maps with one or more entries). */
+EBPFVM_INTERNAL void ebpfvm__map_destroy(struct ebpfvm_vm *vm, struct ebpfvm_map *map);
+EBPFVM_INTERNAL int ebpfvm__map_direct_value(struct ebpfvm_map *map, uint32_t off, uint64_t *addr);
+
+#endif /* EBPFVM_VM_INTERNAL_H */

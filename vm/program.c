@@ -1,0 +1,100 @@
+/*
+ * vm/program.c - the program object: loading (copy, validate, decode),
+ * ownership by the vm, accessors.
+ *
+ * A program is immutable once ebpfvm_prog_load() returns, which is what lets
+ * many threads run it at once.
+ */
+#include <string.h>
+
+#include "vm/internal.h"
+
+static void prog_free(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog)
+{
+    ebpfvm__free(vm, prog->insns);
+    ebpfvm__free(vm, prog->code);
+    ebpfvm__free(vm, prog->name);
+    ebpfvm__free(vm, prog);
+}
+
+int ebpfvm_prog_load(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count,
+                     const struct ebpfvm_load_opts *opts, ebpfvm_prog **out)
+{
+    if (!vm)
+        return EBPFVM_ERR_INVAL;
+    if (!out)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "load: out is NULL");
+    *out = NULL;
+    if (!insns || count == 0)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "load: the program is empty");
+    if (opts && opts->sz < sizeof(size_t))
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "load: opts->sz is %zu", opts->sz);
+    if (count > EBPFVM_MAX_INSNS)
+        return ebpfvm__error(vm, EBPFVM_ERR_RANGE, "load: %zu instructions, more than the limit of %d", count,
+                             EBPFVM_MAX_INSNS);
+    struct ebpfvm_load_opts o = {0};
+    if (opts) {
+        size_t n = opts->sz < sizeof o ? opts->sz : sizeof o;
+        memcpy(&o, opts, n);
+    }
+    if (o.prog_type != EBPFVM_PROG_TYPE_MEMORY && o.prog_type != EBPFVM_PROG_TYPE_XDP)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "load: unknown program type %d", (int)o.prog_type);
+
+    struct ebpfvm_prog *prog = ebpfvm__calloc(vm, 1, sizeof *prog);
+    if (!prog)
+        return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "load: out of memory");
+    prog->vm = vm;
+    prog->count = count;
+    prog->prog_type = o.prog_type;
+    prog->insns = ebpfvm__calloc(vm, count, sizeof *prog->insns);
+    prog->code = ebpfvm__calloc(vm, count, sizeof *prog->code);
+    prog->name = ebpfvm__strdup(vm, o.name ? o.name : "");
+    if (!prog->insns || !prog->code || !prog->name) {
+        prog_free(vm, prog);
+        return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "load: out of memory");
+    }
+    memcpy(prog->insns, insns, count * sizeof *insns);
+
+    int err = ebpfvm__validate_and_decode(vm, prog);
+    if (err) {
+        prog_free(vm, prog);
+        return err;
+    }
+    prog->next = vm->progs;
+    if (vm->progs)
+        vm->progs->prev = prog;
+    vm->progs = prog;
+    *out = prog;
+    return EBPFVM_OK;
+}
+
+void ebpfvm_prog_destroy(ebpfvm_prog *prog)
+{
+    if (!prog)
+        return;
+    struct ebpfvm_vm *vm = prog->vm;
+    if (prog->prev)
+        prog->prev->next = prog->next;
+    else
+        vm->progs = prog->next;
+    if (prog->next)
+        prog->next->prev = prog->prev;
+    prog_free(vm, prog);
+}
+
+const struct ebpf_insn *ebpfvm_prog_insns(const ebpfvm_prog *prog, size_t *count)
+{
+    if (!prog) {
+        if (count)
+            *count = 0;
+        return NULL;
+    }
+    if (count)
+        *count = prog->count;
+    return prog->insns;
+}
+
+int ebpfvm_prog_is_verified(const ebpfvm_prog *prog)
+{
+    return prog && prog->verified;
+}

@@ -119,7 +119,8 @@ struct ebpfvm_env {
     struct ebpfvm_region regions[EBPFVM_MAX_REGIONS];
     unsigned nregions;
     bool faulted;
-    uint32_t pc; /* index of the instruction being executed (calls) */
+    uint32_t pc;  /* index of the instruction being executed (calls) */
+    uint32_t cpu; /* worker index (per-CPU maps, get_smp_processor_id) */
     char fault_msg[200];
 };
 
@@ -169,6 +170,11 @@ static inline unsigned ebpfvm__size_bytes(uint8_t opcode)
 }
 
 /* ------------------------------------------------------------ internals */
+
+/* vm/interp.c: in checked mode, whether [ptr, ptr + size) lies inside one of
+ * the run's regions (writable ones when `write`); always true in fast mode.
+ * Helpers call it before touching memory the program handed them. */
+EBPFVM_INTERNAL bool ebpfvm__env_check_access(const struct ebpfvm_env *env, uintptr_t ptr, size_t size, bool write);
 
 /* vm/validate.c: load-time checks and decoding (called by ebpfvm_prog_load). */
 EBPFVM_INTERNAL int ebpfvm__validate_and_decode(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog);

@@ -255,6 +255,8 @@ struct ebpfvm_run_opts {
                                 * mode, EBPFVM_DEFAULT_BUDGET in checked mode */
     void *user;                /* returned by ebpfvm_env_user() to helpers */
     uint32_t flags;            /* EBPFVM_RUN_* */
+    uint32_t cpu;              /* worker index: per-CPU map slot and the value of
+                                * bpf_get_smp_processor_id (< the vm's ncpus) */
 };
 
 #define EBPFVM_DEFAULT_BUDGET 100000000ull

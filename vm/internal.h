@@ -78,7 +78,9 @@ struct ebpfvm_dinsn {
     uint8_t dst;
     uint8_t src;
     uint8_t size; /* memory access width in bytes for loads/stores/atomics */
-    int32_t off;  /* memory offset (loads/stores/atomics) */
+    int32_t off;  /* memory offset (loads/stores/atomics); for JMP_IMM and
+                   * JMP32_IMM forms the comparison immediate (u.target holds
+                   * the target) */
     union {
         int64_t imm;     /* immediate, sign-extended; LD_IMM64: the full value */
         uint64_t uimm;
@@ -94,6 +96,8 @@ struct ebpfvm_prog {
     enum ebpfvm_prog_type prog_type;
     bool verified;
     char *name;
+    void *jit_code;  /* jit/: native code, read+execute only, or NULL */
+    size_t jit_size; /* jit/: bytes of code (the mapping is rounded up to pages) */
     struct ebpfvm_prog *next; /* in vm->progs */
     struct ebpfvm_prog *prev;
 };
@@ -122,6 +126,10 @@ struct ebpfvm_env {
     uint32_t pc;  /* index of the instruction being executed (calls) */
     uint32_t cpu; /* worker index (per-CPU maps, get_smp_processor_id) */
     char fault_msg[200];
+    /* Checked mode: the stack memory of the active frames, [stack_lo,
+     * stack_hi), kept current across bpf-to-bpf calls (vm/interp.c). */
+    uintptr_t stack_lo;
+    uintptr_t stack_hi;
 };
 
 /* ------------------------------------------------- allocation and errors */
@@ -179,10 +187,29 @@ EBPFVM_INTERNAL bool ebpfvm__env_check_access(const struct ebpfvm_env *env, uint
 /* vm/validate.c: load-time checks and decoding (called by ebpfvm_prog_load). */
 EBPFVM_INTERNAL int ebpfvm__validate_and_decode(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog);
 
+/* jit/jit.c: run the native code of prog (prog->jit_code non-NULL) with
+ * r1 = ctx and r2 = ctx_size, the run's env set up by ebpfvm_prog_run. On
+ * success *r0 is the result. On a fault it sets env->faulted, env->pc and
+ * env->fault_msg (the reason, without "insn N:") and returns
+ * EBPFVM_ERR_FAULT. EBPFVM_ERR_INVAL when prog has no native code. */
+EBPFVM_INTERNAL int ebpfvm__jit_run(const struct ebpfvm_prog *prog, struct ebpfvm_env *env, void *ctx,
+                                    size_t ctx_size, uint64_t *r0);
+/* jit/jit.c: a whole EBPFVM_EXEC_JIT run for ebpfvm_prog_run (opts already
+ * validated and filled in): sets up the env as the interpreter does and
+ * fills *result exactly as an interpreter run would (r0, fault_pc, message
+ * "insn N: reason"). Precondition: prog->jit_code is not NULL. */
+EBPFVM_INTERNAL int ebpfvm__jit_prog_run(const struct ebpfvm_prog *prog, void *ctx, size_t ctx_size,
+                                         const struct ebpfvm_run_opts *opts, struct ebpfvm_run_result *result);
+/* jit/jit.c: unmap prog's native code (no-op without); program.c calls it. */
+EBPFVM_INTERNAL void ebpfvm__jit_free(struct ebpfvm_prog *prog);
+
 /* maps/: free a map; resolve a map-value reference (src 2/6 LD_IMM64) to
  * the address of byte `off` of its value, for maps that allow direct value
  * access (array maps with one or more entries). */
 EBPFVM_INTERNAL void ebpfvm__map_destroy(struct ebpfvm_vm *vm, struct ebpfvm_map *map);
 EBPFVM_INTERNAL int ebpfvm__map_direct_value(struct ebpfvm_map *map, uint32_t off, uint64_t *addr);
+/* maps/array.c: drop every reference to prog from vm's prog arrays
+ * (ebpfvm_prog_destroy calls it). */
+EBPFVM_INTERNAL void ebpfvm__maps_forget_prog(struct ebpfvm_vm *vm, const struct ebpfvm_prog *prog);
 
 #endif /* EBPFVM_VM_INTERNAL_H */

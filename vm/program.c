@@ -11,6 +11,7 @@
 
 static void prog_free(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog)
 {
+    ebpfvm__jit_free(prog);
     ebpfvm__free(vm, prog->insns);
     ebpfvm__free(vm, prog->code);
     ebpfvm__free(vm, prog->name);
@@ -79,6 +80,7 @@ void ebpfvm_prog_destroy(ebpfvm_prog *prog)
         vm->progs = prog->next;
     if (prog->next)
         prog->next->prev = prog->prev;
+    ebpfvm__maps_forget_prog(vm, prog);
     prog_free(vm, prog);
 }
 

@@ -243,7 +243,14 @@ enum ebpfvm_exec_mode {
     EBPFVM_EXEC_CHECKED = 1,
     /* No runtime checks: only for verified programs, unless the caller sets
      * EBPFVM_RUN_ALLOW_UNVERIFIED_FAST and takes responsibility. */
-    EBPFVM_EXEC_FAST = 2
+    EBPFVM_EXEC_FAST = 2,
+    /* Native code from ebpfvm_prog_jit(). Like FAST, there are no runtime
+     * memory checks and no instruction budget (insn_budget is ignored); the
+     * program's r0, memory effects and faults (helper faults, callx to an
+     * unknown id, call depth) are those of the interpreter. A program without
+     * native code (never compiled, or compilation fell back) runs as in
+     * EBPFVM_EXEC_AUTO. */
+    EBPFVM_EXEC_JIT = 3
 };
 
 #define EBPFVM_RUN_ALLOW_UNVERIFIED_FAST 0x1u
@@ -284,6 +291,37 @@ struct ebpfvm_run_result {
  */
 EBPFVM_API int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_size,
                                const struct ebpfvm_run_opts *opts, struct ebpfvm_run_result *result);
+
+/* ------------------------------------------------------------------- JIT */
+
+/* Compile an unverified program anyway: the caller takes responsibility, as
+ * with EBPFVM_RUN_ALLOW_UNVERIFIED_FAST (native code has no memory checks). */
+#define EBPFVM_JIT_ALLOW_UNVERIFIED 0x1u
+
+/*
+ * Compile prog to native code (x86-64 hosts), used by EBPFVM_EXEC_JIT runs.
+ * The code lives in memory that is mapped writable, filled, then made
+ * read+execute and never writable again; it is freed with the program.
+ * Compiling a compiled program is a no-op returning 0. Not thread-safe with
+ * runs of the same program: compile before sharing it.
+ *
+ * When the program cannot be compiled it keeps running in the interpreter:
+ * the reason is logged ("jit: ...: falling back to the interpreter") and
+ * kept as the vm's message. Errors: EBPFVM_ERR_INVAL (NULL prog, unknown
+ * flags), EBPFVM_ERR_PERM (not verified and no EBPFVM_JIT_ALLOW_UNVERIFIED),
+ * EBPFVM_ERR_UNSUPP (host is not x86-64; an instruction the JIT does not
+ * compile, e.g. an LD_IMM64 of a function address: "insn N: ..."), EBPFVM_ERR_RANGE
+ * (code size did not converge), EBPFVM_ERR_NOMEM (allocation, mmap or
+ * mprotect failed).
+ */
+EBPFVM_API int ebpfvm_prog_jit(ebpfvm_prog *prog, uint32_t flags);
+
+/* Whether prog has native code. NULL returns 0. */
+EBPFVM_API int ebpfvm_prog_is_jitted(const ebpfvm_prog *prog);
+
+/* The native code (borrowed, read+execute, valid while prog lives) and its
+ * size in bytes, or NULL (size 0) when prog has none. size may be NULL. */
+EBPFVM_API const void *ebpfvm_prog_jit_code(const ebpfvm_prog *prog, size_t *size);
 
 /* ------------------------------------------------------------------ maps */
 
@@ -356,8 +394,78 @@ struct ebpfvm_map_info {
 EBPFVM_API int ebpfvm_map_get_info(const ebpfvm_vm *vm, int fd, struct ebpfvm_map_info *info);
 
 /* Number of map slots per per-CPU map and of workers (default 1). Set before
- * creating per-CPU maps. Errors: EBPFVM_ERR_INVAL (0 or > 256). */
+ * creating per-CPU maps. Errors: EBPFVM_ERR_INVAL (0 or > EBPFVM_MAX_CPUS;
+ * a per-CPU map already exists with another count). */
+#ifndef EBPFVM_MAX_CPUS
+#define EBPFVM_MAX_CPUS 256
+#endif
 EBPFVM_API int ebpfvm_vm_set_ncpus(ebpfvm_vm *vm, uint32_t ncpus);
+
+/*
+ * Map semantics follow Linux's (Documentation/bpf/map_*.rst):
+ *   - array, percpu_array: key u32 index; every element exists (zeroed);
+ *     update NOEXIST -> EBPFVM_ERR_EXIST, index >= max_entries ->
+ *     EBPFVM_ERR_RANGE (lookup: NOENT); delete -> EBPFVM_ERR_INVAL. Direct
+ *     value access (LD_IMM64 src 2/6) needs an array with max_entries 1.
+ *   - hash, percpu_hash, lru_hash, lru_percpu_hash: insert into a full map
+ *     -> EBPFVM_ERR_RANGE (E2BIG), except LRU maps, which evict the least
+ *     recently used element (lookups by programs count as use). Preallocated
+ *     unless BPF_F_NO_PREALLOC (LRU maps always are).
+ *   - lpm_trie: key { u32 prefixlen; u8 data[key_size - 4]; } (data in
+ *     network order), BPF_F_NO_PREALLOC required, prefixlen <=
+ *     8 * (key_size - 4) (else EBPFVM_ERR_INVAL); lookup finds the longest
+ *     stored prefix of the key; full -> EBPFVM_ERR_RANGE (ENOSPC).
+ *   - prog_array: slots hold programs, set with ebpfvm_prog_array_set();
+ *     ebpfvm_map_update/lookup return EBPFVM_ERR_UNSUPP; delete empties a slot.
+ *   - devmap (value: u32 ifindex, optionally + s32 program fd, which must be
+ *     <= 0: devmap programs are not supported), devmap_hash, xskmap (value:
+ *     u32 socket index): redirect targets, stored and looked up.
+ *   - ringbuf: key_size = value_size = 0, max_entries a power of 2 and a
+ *     multiple of 4096; programs write records with the ringbuf helpers and
+ *     the embedder reads them with ebpfvm_ringbuf_consume(). The element
+ *     calls return EBPFVM_ERR_UNSUPP.
+ *   - map_flags BPF_F_RDONLY / BPF_F_WRONLY make this API's writes / reads
+ *     fail with EBPFVM_ERR_PERM; BPF_F_RDONLY_PROG makes programs' writes
+ *     fault in checked mode.
+ * All map calls are thread-safe with each other and with running programs
+ * (ebpfvm_map_create is not: create maps before running programs).
+ */
+
+/*
+ * Store prog (borrowed: it must outlive its use; NULL empties the slot) at
+ * index of the prog_array map fd, for tail calls. Destroying a program
+ * removes it from every prog array. Errors: EBPFVM_ERR_INVAL (not a
+ * prog_array, program of another vm), EBPFVM_ERR_RANGE (index >=
+ * max_entries), EBPFVM_ERR_NOENT (no map fd).
+ */
+EBPFVM_API int ebpfvm_prog_array_set(ebpfvm_vm *vm, int fd, uint32_t index, const ebpfvm_prog *prog);
+
+/*
+ * Read the submitted records of the ringbuf map fd, oldest first: fn gets
+ * each sample (borrowed, valid during the call) and returns 0 to go on or
+ * non-zero to stop after this record. Discarded records are skipped; the
+ * first record still reserved stops the read. *count (may be NULL) receives
+ * the number of records delivered. One consumer at a time per ring (calls
+ * are serialised); producers may run concurrently. Errors: EBPFVM_ERR_NOENT
+ * (no map fd), EBPFVM_ERR_INVAL (not a ringbuf, fn NULL).
+ */
+typedef int (*ebpfvm_ringbuf_fn)(void *ud, const void *data, size_t size);
+EBPFVM_API int ebpfvm_ringbuf_consume(ebpfvm_vm *vm, int fd, ebpfvm_ringbuf_fn fn, void *ud, size_t *count);
+
+/* Bytes reserved but not yet consumed in the ringbuf map fd (headers and
+ * padding included). Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_NOENT. */
+EBPFVM_API int ebpfvm_ringbuf_avail(const ebpfvm_vm *vm, int fd, uint64_t *bytes);
+
+/*
+ * Register the map helpers under their Linux IDs and names, with the
+ * kernel's prototypes: map_lookup_elem (1), map_update_elem (2),
+ * map_delete_elem (3), ringbuf_output (130), ringbuf_reserve (131),
+ * ringbuf_submit (132), ringbuf_discard (133). Failures a program can
+ * handle return negative Linux errno values (-EEXIST, -ENOENT, -E2BIG,
+ * -EAGAIN, ...). Errors: those of ebpfvm_vm_register_helper (e.g.
+ * EBPFVM_ERR_EXIST when an ID is already taken).
+ */
+EBPFVM_API int ebpfvm_vm_register_map_helpers(ebpfvm_vm *vm);
 
 /* --------------------------------------------------------- disassembler */
 

@@ -1,0 +1,477 @@
+/*
+ * vm/interp.c - the interpreter: ebpfvm_prog_run() and the run environment
+ * that helpers see (ebpfvm_env_*).
+ *
+ * Owns the execution of a decoded program (vm/validate.c produced it) in two
+ * modes with identical results on every program that does not fault:
+ *
+ *   FAST     no per-instruction checks at all. The loop (vm/interp_loop.h)
+ *            keeps the register file and the instruction pointer in locals
+ *            and dispatches with computed goto where the compiler has it
+ *            (plain switch otherwise). A second fast loop counts
+ *            instructions, for callers that set a budget.
+ *   CHECKED  every load, store and atomic is checked against the run's
+ *            regions (the active frames' stacks, the context block, regions
+ *            helpers added); atomics must be naturally aligned; instructions
+ *            are counted against the budget. A violation ends the run with
+ *            EBPFVM_ERR_FAULT and a message naming the instruction, the
+ *            access, the register and the reason - never a crash.
+ *
+ * Both modes check what only the run can know and what protects the host
+ * even for verified programs: the call depth limit, callx helper IDs and
+ * helper faults. Division, shifts etc. need no checks: vm/arith.h defines
+ * them for every input.
+ *
+ * Memory layout of a run: one block of EBPF_MAX_CALL_DEPTH * 512 bytes on
+ * the C stack; frame 0 is at the top (r10 = the block's end) and each call
+ * moves r10 down 512 bytes. A frame's stack is zeroed the first time a run
+ * reaches that depth, so no run ever reads the host's stale bytes.
+ *
+ * Thread safety: a run touches only its own locals and the immutable
+ * program, so any number of runs may execute one program concurrently.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vm/arith.h"
+#include "vm/internal.h"
+
+enum { INTERP_STACK_BYTES = EBPF_STACK_SIZE * EBPF_MAX_CALL_DEPTH };
+
+/* ------------------------------------------------------- dispatch macros */
+
+/*
+ * Lua-style dispatch: vmdispatch_begin / vmcase(ID) / vmbreak / vmdispatch_end.
+ * With GNU C, computed goto through a table generated from EBPF_INSN_FORMS
+ * (one indirect jump per instruction, predicted per handler); otherwise a
+ * standard switch in a loop. vmbreak dispatches the instruction `insn` now
+ * points at, after the budget count of the variant (INTERP_COUNT).
+ * Define EBPFVM_INTERP_NO_GOTO to build the switch form with GNU compilers.
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(EBPFVM_INTERP_NO_GOTO)
+#define EBPFVM_INTERP_GOTO 1
+#define vmdispatch_begin vmbreak;
+#define vmdispatch_end
+#define vmcase(id) op_##id:
+#define vmbreak                                                                                          \
+    do {                                                                                                 \
+        INTERP_COUNT();                                                                                  \
+        goto *dispatch_table[insn->form];                                                                \
+    } while (0)
+/* flatten: inline vm/arith.h into every handler, where the constant form
+ * folds ebpf_alu_eval()'s switch down to one operation. */
+#define EBPFVM_INTERP_LOOP_ATTRS __attribute__((flatten))
+#define EBPFVM_COLD __attribute__((noinline, cold))
+#else
+#define EBPFVM_INTERP_GOTO 0
+#define vmdispatch_begin                                                                                 \
+    for (;;) {                                                                                           \
+        INTERP_COUNT();                                                                                  \
+        switch ((enum ebpf_insn_form)insn->form) {
+#define vmdispatch_end                                                                                   \
+    }                                                                                                    \
+    }
+#define vmcase(id) case EBPF_OP_##id:
+#define vmbreak continue
+#define EBPFVM_INTERP_LOOP_ATTRS
+#define EBPFVM_COLD
+#endif
+
+/* ------------------------------------------------------------ run state */
+
+/* The state of one run that the loop variants share. */
+struct interp_run {
+    const struct ebpfvm_prog *prog;
+    struct ebpfvm_env *env;
+    struct ebpfvm_run_result *result;
+    uint64_t ctx;       /* r1 at entry, and the legacy packet */
+    uint64_t ctx_size;  /* r2 at entry */
+    uint64_t stack_top; /* r10 of frame 0 */
+    uint64_t budget;    /* budgeted variants: instructions allowed */
+    uint64_t executed;  /* budgeted variants: instructions executed */
+};
+
+/* What the caller of a bpf-to-bpf call gets back at EXIT. */
+struct interp_frame {
+    uint64_t callee_saved[5]; /* r6..r9 and r10 */
+    const struct ebpfvm_dinsn *ret;
+};
+
+enum interp_access { INTERP_READ, INTERP_WRITE, INTERP_ATOMIC };
+
+/* ---------------------------------------------------- regions and faults */
+
+/* Whether [addr, addr + size) lies inside [start, end), without overflow. */
+static inline bool span_inside(uintptr_t start, uintptr_t end, uint64_t addr, uint64_t size)
+{
+    return addr >= start && addr <= end && size <= end - addr;
+}
+
+/* 0: allowed; 1: outside every region; 2: inside a read-only one (writes). */
+static int region_lookup(const struct ebpfvm_env *env, uint64_t addr, uint64_t size, bool write)
+{
+    if (span_inside(env->stack_lo, env->stack_hi, addr, size))
+        return 0;
+    for (unsigned i = 0; i < env->nregions; i++) {
+        const struct ebpfvm_region *r = &env->regions[i];
+        if (span_inside(r->start, r->end, addr, size))
+            return write && !r->writable ? 2 : 0;
+    }
+    return 1;
+}
+
+static inline bool interp_access_ok(const struct ebpfvm_env *env, uint64_t addr, uint64_t size,
+                                    enum interp_access kind)
+{
+    if (kind == INTERP_ATOMIC && (addr & (size - 1)) != 0)
+        return false;
+    return region_lookup(env, addr, size, kind != INTERP_READ) == 0;
+}
+
+bool ebpfvm__env_check_access(const struct ebpfvm_env *env, uintptr_t ptr, size_t size, bool write)
+{
+    if (!env || !env->checked || size == 0)
+        return true;
+    return region_lookup(env, ptr, size, write) == 0;
+}
+
+/* Record a fault ("insn N: ...") in the run's result and return status. */
+static EBPFVM_COLD EBPFVM_PRINTF(5, 6) int interp_fault(struct interp_run *run, int status, uint32_t pc,
+                                                        uint64_t addr, const char *fmt, ...)
+{
+    struct ebpfvm_run_result *result = run->result;
+    result->fault_pc = (int32_t)pc;
+    result->fault_addr = addr;
+    int n = snprintf(result->message, sizeof result->message, "insn %u: ", pc);
+    if (n < 0 || (size_t)n >= sizeof result->message)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(result->message + n, sizeof result->message - (size_t)n, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* A failed access check: say what, where, through which register, and why. */
+static EBPFVM_COLD int interp_mem_fault(struct interp_run *run, uint32_t pc, uint64_t addr, uint64_t size,
+                                        enum interp_access kind, unsigned base, int32_t off)
+{
+    char sign = off < 0 ? '-' : '+';
+    long long magnitude = off < 0 ? -(long long)off : (long long)off;
+    if (kind == INTERP_ATOMIC && (addr & (size - 1)) != 0)
+        return interp_fault(run, EBPFVM_ERR_FAULT, pc, addr,
+                            "misaligned atomic access of %u bytes at 0x%llx (r%u %c %lld)", (unsigned)size,
+                            (unsigned long long)addr, base, sign, magnitude);
+    int why = region_lookup(run->env, addr, size, kind != INTERP_READ);
+    const char *what = kind == INTERP_READ ? "read" : kind == INTERP_WRITE ? "write" : "atomic access";
+    return interp_fault(run, EBPFVM_ERR_FAULT, pc, addr, "invalid %s of %u bytes at 0x%llx (r%u %c %lld): %s",
+                        what, (unsigned)size, (unsigned long long)addr, base, sign, magnitude,
+                        why == 2 ? "read-only memory" : "outside the program's memory");
+}
+
+static EBPFVM_COLD int interp_helper_fault(struct interp_run *run, uint32_t pc, uint32_t helper_id)
+{
+    const struct ebpfvm_env *env = run->env;
+    if (env->fault_msg[0])
+        return interp_fault(run, EBPFVM_ERR_FAULT, pc, 0, "%s", env->fault_msg);
+    return interp_fault(run, EBPFVM_ERR_FAULT, pc, 0, "helper %u (%s) faulted", helper_id,
+                        run->prog->vm->helpers[helper_id].name);
+}
+
+/* Checked mode: the value of a direct map-value LD_IMM64 (src 2/6) becomes
+ * an accessible region (the whole value), so the program may use it. */
+static EBPFVM_COLD void interp_add_map_value_region(struct interp_run *run, uint32_t pc)
+{
+    const struct ebpf_insn *lo = &run->prog->insns[pc], *hi = &run->prog->insns[pc + 1];
+    struct ebpfvm_map_info info;
+    if (ebpfvm_map_get_info(run->prog->vm, lo->imm, &info) != 0)
+        return;
+    uint64_t base = run->prog->code[pc].u.uimm - (uint32_t)hi->imm;
+    ebpfvm_env_add_region(run->env, (void *)(uintptr_t)base, info.value_size, 1);
+}
+
+/* ------------------------------------------------- memory and atomics */
+
+static inline uint64_t interp_load(uint64_t addr, unsigned size)
+{
+    const void *p = (const void *)(uintptr_t)addr;
+    switch (size) {
+    case 1: {
+        uint8_t v;
+        memcpy(&v, p, 1);
+        return v;
+    }
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    }
+}
+
+static inline void interp_store(uint64_t addr, unsigned size, uint64_t value)
+{
+    void *p = (void *)(uintptr_t)addr;
+    switch (size) {
+    case 1: {
+        uint8_t v = (uint8_t)value;
+        memcpy(p, &v, 1);
+        break;
+    }
+    case 2: {
+        uint16_t v = (uint16_t)value;
+        memcpy(p, &v, 2);
+        break;
+    }
+    case 4: {
+        uint32_t v = (uint32_t)value;
+        memcpy(p, &v, 4);
+        break;
+    }
+    default:
+        memcpy(p, &value, 8);
+        break;
+    }
+}
+
+/*
+ * One atomic operation (op = the instruction's imm) of `size` 4 or 8 on the
+ * naturally aligned address addr, with operand reg[src]. FETCH forms and
+ * XCHG load the old value into src (zero-extended for 32 bits); CMPXCHG
+ * compares with r0, stores src on equality, and always loads the old value
+ * into r0. All sequentially consistent.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define INTERP_ATOMIC_RMW(T, p, op, v, old)                                                              \
+    switch ((op) & ~EBPF_ATOMIC_FETCH) {                                                                 \
+    case EBPF_ATOMIC_ADD: old = __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); break;                       \
+    case EBPF_ATOMIC_OR: old = __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); break;                         \
+    case EBPF_ATOMIC_AND: old = __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); break;                       \
+    case EBPF_ATOMIC_XOR: old = __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); break;                       \
+    case EBPF_ATOMIC_XCHG & ~EBPF_ATOMIC_FETCH: old = __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); break; \
+    default: { /* CMPXCHG */                                                                             \
+        T expected_ = (T)reg[0];                                                                         \
+        __atomic_compare_exchange_n(p, &expected_, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);        \
+        old = expected_;                                                                                 \
+        break;                                                                                           \
+    }                                                                                                    \
+    }
+#else
+/* Without GNU builtins: the same results, but not atomic across threads. */
+#define INTERP_ATOMIC_RMW(T, p, op, v, old)                                                              \
+    old = *(p);                                                                                          \
+    switch ((op) & ~EBPF_ATOMIC_FETCH) {                                                                 \
+    case EBPF_ATOMIC_ADD: *(p) = (T)(old + v); break;                                                    \
+    case EBPF_ATOMIC_OR: *(p) = old | v; break;                                                          \
+    case EBPF_ATOMIC_AND: *(p) = old & v; break;                                                         \
+    case EBPF_ATOMIC_XOR: *(p) = old ^ v; break;                                                         \
+    case EBPF_ATOMIC_XCHG & ~EBPF_ATOMIC_FETCH: *(p) = v; break;                                         \
+    default: if (old == (T)reg[0]) *(p) = v; break;                                                      \
+    }
+#endif
+
+static inline void interp_atomic(uint64_t *reg, unsigned src, uint64_t addr, unsigned size, int op)
+{
+    uint64_t old;
+    if (size == 4) {
+        uint32_t *p = (uint32_t *)(uintptr_t)addr;
+        uint32_t v = (uint32_t)reg[src], old32;
+        INTERP_ATOMIC_RMW(uint32_t, p, op, v, old32)
+        old = old32;
+    } else {
+        uint64_t *p = (uint64_t *)(uintptr_t)addr;
+        uint64_t v = reg[src];
+        INTERP_ATOMIC_RMW(uint64_t, p, op, v, old)
+    }
+    if (op == EBPF_ATOMIC_CMPXCHG)
+        reg[0] = old;
+    else if (op & EBPF_ATOMIC_FETCH)
+        reg[src] = old;
+}
+
+/* ------------------------------------------------------- other helpers */
+
+/* ALU semantics, defined once in vm/arith.h; `form` is a constant at every
+ * call site, so the switch folds away. */
+static inline uint64_t interp_alu(enum ebpf_insn_form form, uint64_t dst, uint64_t src)
+{
+    bool ok;
+    return ebpf_alu_eval(form, dst, src, &ok);
+}
+
+/* Legacy LD_ABS/LD_IND: r0 = the big-endian value of `size` bytes at `off`
+ * of the context block. Returns false when out of bounds. */
+static bool interp_packet_load(const struct interp_run *run, uint64_t off, unsigned size, uint64_t *r0)
+{
+    if (run->ctx_size < size || off > run->ctx_size - size)
+        return false;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)run->ctx + off;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v = (v << 8) | p[i];
+    *r0 = v;
+    return true;
+}
+
+/* ---------------------------------------------------------- the loops */
+
+/* Fast, no instruction count: the hot path for verified programs. */
+#define INTERP_NAME interp_run_fast
+#define INTERP_CHECKED 0
+#define INTERP_BUDGET 0
+#include "vm/interp_loop.h"
+
+/* Fast with an instruction budget. */
+#define INTERP_NAME interp_run_fast_budget
+#define INTERP_CHECKED 0
+#define INTERP_BUDGET 1
+#include "vm/interp_loop.h"
+
+/* Checked: memory checks and a budget. */
+#define INTERP_NAME interp_run_checked
+#define INTERP_CHECKED 1
+#define INTERP_BUDGET 1
+#include "vm/interp_loop.h"
+
+/* --------------------------------------------------------- public API */
+
+static int run_error(struct ebpfvm_run_result *result, int status, const char *message)
+{
+    snprintf(result->message, sizeof result->message, "%s", message);
+    return status;
+}
+
+int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_size, const struct ebpfvm_run_opts *opts,
+                    struct ebpfvm_run_result *result)
+{
+    if (!result)
+        return EBPFVM_ERR_INVAL;
+    result->r0 = 0;
+    result->insns_executed = 0;
+    result->fault_pc = -1;
+    result->fault_addr = 0;
+    result->message[0] = '\0';
+    if (!prog)
+        return run_error(result, EBPFVM_ERR_INVAL, "run: prog is NULL");
+    if (opts && opts->sz < sizeof(size_t))
+        return run_error(result, EBPFVM_ERR_INVAL, "run: opts->sz is too small");
+    if (!ctx && ctx_size != 0)
+        return run_error(result, EBPFVM_ERR_INVAL, "run: ctx is NULL but ctx_size is not 0");
+
+    struct ebpfvm_run_opts o = {0};
+    if (opts) {
+        size_t n = opts->sz < sizeof o ? opts->sz : sizeof o;
+        memcpy(&o, opts, n);
+    }
+    if (o.cpu >= prog->vm->ncpus)
+        return run_error(result, EBPFVM_ERR_INVAL, "run: cpu index is not below the vm's cpu count");
+
+    bool checked;
+    switch (o.mode) {
+    case EBPFVM_EXEC_AUTO: checked = !prog->verified; break;
+    case EBPFVM_EXEC_CHECKED: checked = true; break;
+    case EBPFVM_EXEC_FAST:
+        if (!prog->verified && !(o.flags & EBPFVM_RUN_ALLOW_UNVERIFIED_FAST))
+            return run_error(result, EBPFVM_ERR_PERM,
+                             "run: fast mode needs a verified program (verify it, run it in checked mode, or "
+                             "set EBPFVM_RUN_ALLOW_UNVERIFIED_FAST)");
+        checked = false;
+        break;
+    case EBPFVM_EXEC_JIT:
+        /* Native code when the program has it (jit/), otherwise as AUTO. */
+        if (prog->jit_code)
+            return ebpfvm__jit_prog_run(prog, ctx, ctx_size, &o, result);
+        checked = !prog->verified;
+        break;
+    default: return run_error(result, EBPFVM_ERR_INVAL, "run: unknown execution mode");
+    }
+
+    /* The stacks of all frames; frame 0 (the top 512 bytes) starts zeroed,
+     * deeper ones are zeroed by the loop on first use. */
+    _Alignas(16) uint8_t stack[INTERP_STACK_BYTES];
+    memset(stack + INTERP_STACK_BYTES - EBPF_STACK_SIZE, 0, EBPF_STACK_SIZE);
+
+    struct ebpfvm_env env;
+    env.prog = prog;
+    env.user = o.user;
+    env.checked = checked;
+    env.nregions = 0;
+    env.faulted = false;
+    env.pc = 0;
+    env.cpu = o.cpu;
+    env.fault_msg[0] = '\0';
+    env.stack_hi = (uintptr_t)(stack + INTERP_STACK_BYTES);
+    env.stack_lo = env.stack_hi - EBPF_STACK_SIZE;
+    if (checked && ctx_size != 0)
+        ebpfvm_env_add_region(&env, ctx, ctx_size, 1);
+
+    struct interp_run run = {
+        .prog = prog,
+        .env = &env,
+        .result = result,
+        .ctx = (uint64_t)(uintptr_t)ctx,
+        .ctx_size = ctx_size,
+        .stack_top = (uint64_t)env.stack_hi,
+        .budget = o.insn_budget,
+        .executed = 0,
+    };
+
+    int status;
+    if (checked) {
+        if (run.budget == 0)
+            run.budget = EBPFVM_DEFAULT_BUDGET;
+        status = interp_run_checked(&run);
+    } else if (run.budget != 0) {
+        status = interp_run_fast_budget(&run);
+    } else {
+        status = interp_run_fast(&run);
+    }
+    result->insns_executed = run.executed;
+    return status;
+}
+
+void *ebpfvm_env_user(const ebpfvm_env *env)
+{
+    return env ? env->user : NULL;
+}
+
+int ebpfvm_env_add_region(ebpfvm_env *env, void *ptr, size_t size, int writable)
+{
+    if (!env)
+        return EBPFVM_ERR_INVAL;
+    if (!env->checked || size == 0)
+        return EBPFVM_OK;
+    uintptr_t start = (uintptr_t)ptr;
+    if (size > UINTPTR_MAX - start)
+        return EBPFVM_ERR_INVAL;
+    /* Re-adding a region (say, in a loop) must not fill the table. */
+    for (unsigned i = 0; i < env->nregions; i++) {
+        struct ebpfvm_region *r = &env->regions[i];
+        if (r->start == start && r->end == start + size) {
+            r->writable = r->writable || writable;
+            return EBPFVM_OK;
+        }
+    }
+    if (env->nregions >= EBPFVM_MAX_REGIONS)
+        return EBPFVM_ERR_RANGE;
+    env->regions[env->nregions++] = (struct ebpfvm_region){start, start + size, writable != 0};
+    return EBPFVM_OK;
+}
+
+void ebpfvm_env_fault(ebpfvm_env *env, const char *message)
+{
+    if (!env)
+        return;
+    snprintf(env->fault_msg, sizeof env->fault_msg, "%s", message ? message : "");
+    env->faulted = true;
+}

@@ -180,6 +180,10 @@ EBPFVM_API int ebpfvm_vm_register_helper(ebpfvm_vm *vm, uint32_t id, const char 
 /* The user data given to ebpfvm_prog_run() through its options, or NULL. */
 EBPFVM_API void *ebpfvm_env_user(const ebpfvm_env *env);
 
+/* The run's context pointer (ctx of ebpfvm_prog_run(): for XDP programs the
+ * struct ebpfvm_xdp_buff), or NULL. */
+EBPFVM_API void *ebpfvm_env_ctx(const ebpfvm_env *env);
+
 /*
  * Declare that [ptr, ptr + size) may be accessed by the program for the rest
  * of this run (for example memory a helper returns). Only checked mode looks
@@ -264,6 +268,10 @@ struct ebpfvm_run_opts {
     uint32_t flags;            /* EBPFVM_RUN_* */
     uint32_t cpu;              /* worker index: per-CPU map slot and the value of
                                 * bpf_get_smp_processor_id (< the vm's ncpus) */
+    uint64_t ktime_ns;         /* bpf_ktime_get_ns returns this when non-zero
+                                * (e.g. a pcap timestamp); 0: CLOCK_MONOTONIC */
+    uint64_t prandom_seed;     /* non-zero: bpf_get_prandom_u32 is a fixed
+                                * sequence from this seed for the run; 0: random */
 };
 
 #define EBPFVM_DEFAULT_BUDGET 100000000ull

@@ -207,7 +207,7 @@ static int array_delete(struct ebpfvm_map *map, const void *key)
     return EBPFVM_ERR_INVAL;
 }
 
-static int array_get_next_key(struct ebpfvm_map *map, const void *key, void *next_key)
+int ebpfvm__array_get_next_key(struct ebpfvm_map *map, const void *key, void *next_key)
 {
     uint32_t next = 0;
     if (key) {
@@ -240,7 +240,7 @@ const struct ebpfvm_map_ops ebpfvm__array_ops = {
     .lookup_copy = array_lookup_copy,
     .update = array_update,
     .delete_elem = array_delete,
-    .get_next_key = array_get_next_key,
+    .get_next_key = ebpfvm__array_get_next_key,
     .direct_value = array_direct_value,
 };
 
@@ -252,7 +252,7 @@ const struct ebpfvm_map_ops ebpfvm__percpu_array_ops = {
     .lookup_copy = array_lookup_copy,
     .update = array_update,
     .delete_elem = array_delete,
-    .get_next_key = array_get_next_key,
+    .get_next_key = ebpfvm__array_get_next_key,
 };
 
 /* ------------------------------------------------------- slot arrays */
@@ -399,7 +399,7 @@ const struct ebpfvm_map_ops ebpfvm__prog_array_ops = {
     .lookup_copy = prog_array_lookup_copy,
     .update = prog_array_update,
     .delete_elem = slot_delete,
-    .get_next_key = array_get_next_key,
+    .get_next_key = ebpfvm__array_get_next_key,
 };
 
 const struct ebpfvm_map_ops ebpfvm__devmap_ops = {
@@ -410,7 +410,7 @@ const struct ebpfvm_map_ops ebpfvm__devmap_ops = {
     .lookup_copy = slot_lookup_copy,
     .update = slot_update,
     .delete_elem = slot_delete,
-    .get_next_key = array_get_next_key,
+    .get_next_key = ebpfvm__array_get_next_key,
 };
 
 const struct ebpfvm_map_ops ebpfvm__xskmap_ops = {
@@ -421,5 +421,5 @@ const struct ebpfvm_map_ops ebpfvm__xskmap_ops = {
     .lookup_copy = slot_lookup_copy,
     .update = slot_update,
     .delete_elem = slot_delete,
-    .get_next_key = array_get_next_key,
+    .get_next_key = ebpfvm__array_get_next_key,
 };

@@ -280,41 +280,35 @@ static uint64_t helper_ringbuf_discard(uint64_t r1, uint64_t r2, uint64_t r3, ui
     return ringbuf_commit(r1, env, true);
 }
 
+/* The registration table ebpfvm_vm_register_std_helpers (vm/helpers_std.c)
+ * walks, all or nothing, with the rest of the standard helpers. */
+const struct ebpfvm__helper_def ebpfvm__map_helpers[] = {
+    {EBPF_HELPER_map_lookup_elem, "map_lookup_elem", helper_map_lookup_elem,
+     {EBPFVM_RET_MAP_VALUE_OR_NULL, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
+    {EBPF_HELPER_map_update_elem, "map_update_elem", helper_map_update_elem,
+     {EBPFVM_RET_INTEGER,
+      {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY, EBPFVM_ARG_PTR_TO_MAP_VALUE, EBPFVM_ARG_ANYTHING},
+      0}},
+    {EBPF_HELPER_map_delete_elem, "map_delete_elem", helper_map_delete_elem,
+     {EBPFVM_RET_INTEGER, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
+    {EBPF_HELPER_ringbuf_output, "ringbuf_output", helper_ringbuf_output,
+     {EBPFVM_RET_INTEGER,
+      {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},
+      0}},
+    {EBPF_HELPER_ringbuf_reserve, "ringbuf_reserve", helper_ringbuf_reserve,
+     {EBPFVM_RET_ALLOC_MEM_OR_NULL,
+      {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},
+      0}},
+    {EBPF_HELPER_ringbuf_submit, "ringbuf_submit", helper_ringbuf_submit,
+     {EBPFVM_RET_VOID, {EBPFVM_ARG_PTR_TO_ALLOC_MEM, EBPFVM_ARG_ANYTHING}, 0}},
+    {EBPF_HELPER_ringbuf_discard, "ringbuf_discard", helper_ringbuf_discard,
+     {EBPFVM_RET_VOID, {EBPFVM_ARG_PTR_TO_ALLOC_MEM, EBPFVM_ARG_ANYTHING}, 0}},
+};
+const size_t ebpfvm__map_nhelpers = sizeof ebpfvm__map_helpers / sizeof ebpfvm__map_helpers[0];
+
 int ebpfvm_vm_register_map_helpers(ebpfvm_vm *vm)
 {
-    static const struct {
-        uint32_t id;
-        const char *name;
-        ebpfvm_helper_fn fn;
-        struct ebpfvm_helper_proto proto;
-    } helpers[] = {
-        {EBPF_HELPER_map_lookup_elem, "map_lookup_elem", helper_map_lookup_elem,
-         {EBPFVM_RET_MAP_VALUE_OR_NULL, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
-        {EBPF_HELPER_map_update_elem, "map_update_elem", helper_map_update_elem,
-         {EBPFVM_RET_INTEGER,
-          {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY, EBPFVM_ARG_PTR_TO_MAP_VALUE, EBPFVM_ARG_ANYTHING},
-          0}},
-        {EBPF_HELPER_map_delete_elem, "map_delete_elem", helper_map_delete_elem,
-         {EBPFVM_RET_INTEGER, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
-        {EBPF_HELPER_ringbuf_output, "ringbuf_output", helper_ringbuf_output,
-         {EBPFVM_RET_INTEGER,
-          {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},
-          0}},
-        {EBPF_HELPER_ringbuf_reserve, "ringbuf_reserve", helper_ringbuf_reserve,
-         {EBPFVM_RET_ALLOC_MEM_OR_NULL,
-          {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},
-          0}},
-        {EBPF_HELPER_ringbuf_submit, "ringbuf_submit", helper_ringbuf_submit,
-         {EBPFVM_RET_VOID, {EBPFVM_ARG_PTR_TO_ALLOC_MEM, EBPFVM_ARG_ANYTHING}, 0}},
-        {EBPF_HELPER_ringbuf_discard, "ringbuf_discard", helper_ringbuf_discard,
-         {EBPFVM_RET_VOID, {EBPFVM_ARG_PTR_TO_ALLOC_MEM, EBPFVM_ARG_ANYTHING}, 0}},
-    };
     if (!vm)
         return EBPFVM_ERR_INVAL;
-    for (size_t i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
-        int err = ebpfvm_vm_register_helper(vm, helpers[i].id, helpers[i].name, helpers[i].fn, &helpers[i].proto);
-        if (err)
-            return err;
-    }
-    return EBPFVM_OK;
+    return ebpfvm__register_helper_table(vm, ebpfvm__map_helpers, ebpfvm__map_nhelpers);
 }

@@ -32,6 +32,7 @@ static const struct {
     {EBPFVM_MAP_XSKMAP, "xskmap", &ebpfvm__xskmap_ops},
     {EBPFVM_MAP_DEVMAP_HASH, "devmap_hash", &ebpfvm__devmap_hash_ops},
     {EBPFVM_MAP_RINGBUF, "ringbuf", &ebpfvm__ringbuf_ops},
+    {EBPFVM_MAP_PERF_EVENT_ARRAY, "perf_event_array", &ebpfvm__perf_event_array_ops},
 };
 
 const char *ebpfvm__map_type_name(enum ebpfvm_map_type type)

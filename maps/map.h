@@ -106,6 +106,7 @@ EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__hash_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__devmap_hash_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__lpm_trie_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__ringbuf_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__perf_event_array_ops;
 
 static inline uint32_t ebpfvm__round8(uint32_t n)
 {
@@ -149,6 +150,11 @@ EBPFVM_INTERNAL struct ebpfvm_map *ebpfvm__map_from_ptr(struct ebpfvm_vm *vm, ui
  * (empty slot, out of range, or not a prog array). For the tail-call
  * helper; the tail-call limit (33) is the caller's. */
 EBPFVM_INTERNAL const struct ebpfvm_prog *ebpfvm__prog_array_get(const struct ebpfvm_map *map, uint32_t index);
+
+/* maps/array.c: get_next_key of the maps keyed by a u32 index below
+ * max_entries (array kinds, perf_event_array): 0 after NULL or an index out
+ * of range, index + 1 after index, NOENT after the last. */
+EBPFVM_INTERNAL int ebpfvm__array_get_next_key(struct ebpfvm_map *map, const void *key, void *next_key);
 
 /* maps/array.c: store prog (NULL clears) at index of a prog array. */
 EBPFVM_INTERNAL int ebpfvm__prog_array_set(struct ebpfvm_map *map, uint32_t index, const struct ebpfvm_prog *prog);

@@ -212,10 +212,16 @@ int ebpfvm_ringbuf_consume(ebpfvm_vm *vm, int fd, ebpfvm_ringbuf_fn fn, void *ud
 
 int ebpfvm_ringbuf_avail(const ebpfvm_vm *vm, int fd, uint64_t *bytes)
 {
-    if (!vm || !bytes)
+    if (!vm)
         return EBPFVM_ERR_INVAL;
-    if (fd < 0 || (uint32_t)fd >= vm->nmaps || !vm->maps[fd] || vm->maps[fd]->type != EBPFVM_MAP_RINGBUF)
-        return ebpfvm__error((struct ebpfvm_vm *)vm, EBPFVM_ERR_NOENT, "ringbuf_avail: no ringbuf with fd %d", fd);
+    struct ebpfvm_vm *mvm = (struct ebpfvm_vm *)vm; /* the message is the only thing written */
+    if (!bytes)
+        return ebpfvm__error(mvm, EBPFVM_ERR_INVAL, "ringbuf_avail: bytes is NULL");
+    if (fd < 0 || (uint32_t)fd >= vm->nmaps || !vm->maps[fd])
+        return ebpfvm__error(mvm, EBPFVM_ERR_NOENT, "ringbuf_avail: no ringbuf with fd %d", fd);
+    if (vm->maps[fd]->type != EBPFVM_MAP_RINGBUF)
+        return ebpfvm__error(mvm, EBPFVM_ERR_INVAL, "ringbuf_avail: map %d is a %s, not a ringbuf", fd,
+                             vm->maps[fd]->type_name);
     struct rb_impl *rb = vm->maps[fd]->impl;
     *bytes = atomic_load_explicit(&rb->producer_pos, memory_order_acquire) -
              atomic_load_explicit(&rb->consumer_pos, memory_order_acquire);

@@ -49,6 +49,23 @@ struct ebpfvm_helper {
     struct ebpfvm_helper_proto proto;
 };
 
+/* One entry of a registration table (vm/helpers_std.c, vm/helpers_xdp.c,
+ * maps/helpers.c); ebpfvm_vm_register_std_helpers walks them all. */
+struct ebpfvm__helper_def {
+    uint32_t id;
+    const char *name;
+    ebpfvm_helper_fn fn;
+    struct ebpfvm_helper_proto proto;
+};
+/* vm/helpers_std.c: register every entry of a table; all or nothing (on
+ * failure the entries this call registered are removed again). */
+EBPFVM_INTERNAL int ebpfvm__register_helper_table(struct ebpfvm_vm *vm, const struct ebpfvm__helper_def *defs,
+                                                  size_t n);
+EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__map_helpers[];
+EBPFVM_INTERNAL extern const size_t ebpfvm__map_nhelpers;
+EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__xdp_helpers[];
+EBPFVM_INTERNAL extern const size_t ebpfvm__xdp_nhelpers;
+
 /* ------------------------------------------------------------------ vm */
 
 struct ebpfvm_prog;
@@ -64,6 +81,9 @@ struct ebpfvm_vm {
     uint32_t nmaps;
     uint32_t ncpus;             /* per-CPU map slots / workers, >= 1 */
     struct ebpfvm_prog *progs;  /* every live program, to free with the vm */
+    /* vm/helpers_std.c: the options of ebpfvm_vm_register_std_helpers
+     * (callbacks, the route table), or NULL. */
+    struct ebpfvm__std_state *std_state;
 };
 
 /* ---------------------------------------------------------- the program */
@@ -95,9 +115,18 @@ struct ebpfvm_prog {
     size_t count;
     enum ebpfvm_prog_type prog_type;
     bool verified;
+    uint32_t verified_mem_size; /* verifier/: MEMORY programs, the mem_size they were
+                                 * verified for (ebpfvm_prog_run refuses a smaller ctx) */
     char *name;
     void *jit_code;  /* jit/: native code, read+execute only, or NULL */
     size_t jit_size; /* jit/: bytes of code (the mapping is rounded up to pages) */
+    uint32_t main_end; /* end of the main function: the first bpf-to-bpf
+                        * call or function-reference target, else count */
+    /* vm/interp.c's cache (0: not computed yet): 1 + how many bytes below
+     * r10 of frame 0 the program can reach, the bytes the interpreter
+     * zeroes at the start of a run. Written with relaxed atomics by the
+     * first run (always the same value), zero from ebpfvm__calloc. */
+    uint32_t interp_reach_cache;
     struct ebpfvm_prog *next; /* in vm->progs */
     struct ebpfvm_prog *prev;
 };
@@ -120,17 +149,65 @@ struct ebpfvm_env {
     const struct ebpfvm_prog *prog;
     void *user;
     bool checked;
-    struct ebpfvm_region regions[EBPFVM_MAX_REGIONS];
     unsigned nregions;
     bool faulted;
     uint32_t pc;  /* index of the instruction being executed (calls) */
     uint32_t cpu; /* worker index (per-CPU maps, get_smp_processor_id) */
-    char fault_msg[200];
     /* Checked mode: the stack memory of the active frames, [stack_lo,
      * stack_hi), kept current across bpf-to-bpf calls (vm/interp.c). */
     uintptr_t stack_lo;
     uintptr_t stack_hi;
+    /* The ctx of ebpfvm_prog_run() (ebpfvm_env_ctx), the same for every
+     * program of a tail-call chain. */
+    void *ctx;
+    /* Checked mode, XDP: the index in regions[] of the packet region
+     * [data_meta, data_end), which the adjust helpers keep current. */
+    int pkt_region;
+    /* Tail calls (vm/helpers_std.c records, the run driver starts it):
+     * tail_target is the program to run next when the run stopped with
+     * `faulted` set by bpf_tail_call; tail_calls counts the calls made. */
+    const struct ebpfvm_prog *tail_target;
+    uint32_t tail_calls;
+    /* bpf_ktime_get_ns: this value when non-zero (run opts). */
+    uint64_t ktime_ns;
+    /* bpf_get_prandom_u32: seeded state when prandom_seeded. */
+    uint64_t prandom_state;
+    bool prandom_seeded;
+    /* Written only on a fault (fault_msg[0] = 0 at the start of a run) or
+     * in checked mode (regions[0, nregions)): last, so that starting a run
+     * touches the scalar fields above, a cache line or two, and none of
+     * these (ebpfvm__env_init does not initialise them). */
+    char fault_msg[200];
+    struct ebpfvm_region regions[EBPFVM_MAX_REGIONS];
 };
+
+/* The kernel's MAX_TAIL_CALL_CNT. */
+#define EBPFVM_MAX_TAIL_CALLS 33
+
+/* vm/interp.c: fill env for one run of prog (regions empty, stack unset).
+ * Shared by the interpreter and jit/jit.c's run. */
+EBPFVM_INTERNAL void ebpfvm__env_init(struct ebpfvm_env *env, const struct ebpfvm_prog *prog, void *ctx,
+                                      const struct ebpfvm_run_opts *opts, bool checked);
+
+/* vm/interp.c: a whole run after ebpfvm_prog_run's argument checks (o
+ * filled in and validated): the program type's ctx check, the env, and the
+ * tail-call chain, each program in native code when o->mode is
+ * EBPFVM_EXEC_JIT and it has some, else in the interpreter (checked or fast
+ * as the mode says). Fills *result. */
+EBPFVM_INTERNAL int ebpfvm__run_chain(const struct ebpfvm_prog *prog, void *ctx, size_t ctx_size,
+                                      const struct ebpfvm_run_opts *o, struct ebpfvm_run_result *result);
+
+/* vm/progtype.c: check ctx/ctx_size against what prog's type requires
+ * (XDP: a struct ebpfvm_xdp_buff). Returns NULL when fine, else a static
+ * message for the run's result. */
+EBPFVM_INTERNAL const char *ebpfvm__prog_type_check_ctx(const struct ebpfvm_prog *prog, const void *ctx,
+                                                        size_t ctx_size);
+/* vm/progtype.c: checked mode, declare the memory the ctx gives access to
+ * (the type's add_regions, or the whole block for MEMORY). */
+EBPFVM_INTERNAL void ebpfvm__prog_type_add_regions(struct ebpfvm_env *env, void *ctx, size_t ctx_size);
+/* vm/helpers_xdp.c: checked mode, XDP: make the packet region match the
+ * buff after an adjust helper moved data/data_meta/data_end. */
+EBPFVM_INTERNAL void ebpfvm__xdp_update_packet_region(struct ebpfvm_env *env);
 
 /* ------------------------------------------------- allocation and errors */
 

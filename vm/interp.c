@@ -25,7 +25,23 @@
  * Memory layout of a run: one block of EBPF_MAX_CALL_DEPTH * 512 bytes on
  * the C stack; frame 0 is at the top (r10 = the block's end) and each call
  * moves r10 down 512 bytes. A frame's stack is zeroed the first time a run
- * reaches that depth, so no run ever reads the host's stale bytes.
+ * reaches that depth (frame 0: only the bytes the program can reach, see
+ * stack_reach), so no run ever reads the host's stale bytes.
+ *
+ * Fixed cost per run (docs/performance.md): the env's scalar fields only
+ * (regions and the fault message are written when used), the caller's
+ * options used in place, and a JIT run of a program with native code goes
+ * straight to the native entry; the tail-call driver with the interpreter's
+ * stacks runs only for the interpreter or after a tail call.
+ *
+ * A run is a chain (ebpfvm__run_chain): bpf_tail_call stops the current
+ * program like a fault with env->tail_target set, and the driver starts the
+ * target with the same ctx, a fresh stack and the rest of the budget - in
+ * native code when the mode is EBPFVM_EXEC_JIT and the target has some.
+ * The program type (vm/progtype.c) checks the ctx and, in checked mode,
+ * declares the memory it gives access to (XDP: the buff read-only, the
+ * packet [data_meta, data_end) writable, kept current by the adjust
+ * helpers).
  *
  * Thread safety: a run touches only its own locals and the immutable
  * program, so any number of runs may execute one program concurrently.
@@ -34,7 +50,7 @@
 #include <string.h>
 
 #include "vm/arith.h"
-#include "vm/internal.h"
+#include "vm/progtype.h"
 
 enum { INTERP_STACK_BYTES = EBPF_STACK_SIZE * EBPF_MAX_CALL_DEPTH };
 
@@ -62,6 +78,7 @@ enum { INTERP_STACK_BYTES = EBPF_STACK_SIZE * EBPF_MAX_CALL_DEPTH };
  * folds ebpf_alu_eval()'s switch down to one operation. */
 #define EBPFVM_INTERP_LOOP_ATTRS __attribute__((flatten))
 #define EBPFVM_COLD __attribute__((noinline, cold))
+#define EBPFVM_NOINLINE __attribute__((noinline))
 #else
 #define EBPFVM_INTERP_GOTO 0
 #define vmdispatch_begin                                                                                 \
@@ -75,6 +92,7 @@ enum { INTERP_STACK_BYTES = EBPF_STACK_SIZE * EBPF_MAX_CALL_DEPTH };
 #define vmbreak continue
 #define EBPFVM_INTERP_LOOP_ATTRS
 #define EBPFVM_COLD
+#define EBPFVM_NOINLINE
 #endif
 
 /* ------------------------------------------------------------ run state */
@@ -351,6 +369,267 @@ static int run_error(struct ebpfvm_run_result *result, int status, const char *m
     return status;
 }
 
+void ebpfvm__env_init(struct ebpfvm_env *env, const struct ebpfvm_prog *prog, void *ctx,
+                      const struct ebpfvm_run_opts *opts, bool checked)
+{
+    env->prog = prog;
+    env->user = opts->user;
+    env->checked = checked;
+    env->nregions = 0;
+    env->faulted = false;
+    env->pc = 0;
+    env->cpu = opts->cpu;
+    env->fault_msg[0] = '\0';
+    env->stack_lo = 0;
+    env->stack_hi = 0;
+    env->ctx = ctx;
+    env->pkt_region = -1;
+    env->tail_target = NULL;
+    env->tail_calls = 0;
+    env->ktime_ns = opts->ktime_ns;
+    env->prandom_state = opts->prandom_seed;
+    env->prandom_seeded = opts->prandom_seed != 0;
+}
+
+/* Whether the program at the head of a chain runs checked in this mode. */
+static bool mode_checked(const struct ebpfvm_prog *prog, enum ebpfvm_exec_mode mode)
+{
+    switch (mode) {
+    case EBPFVM_EXEC_CHECKED: return true;
+    case EBPFVM_EXEC_FAST: return false;
+    case EBPFVM_EXEC_JIT: return !prog->jit_code && !prog->verified;
+    default: return !prog->verified;
+    }
+}
+
+/* (Re)declare the run's memory when a program of the chain runs checked:
+ * the stack is tracked separately; the context through its type. */
+static void env_set_checked(struct ebpfvm_env *env, bool checked, void *ctx, size_t ctx_size)
+{
+    bool was = env->checked;
+    env->checked = checked;
+    if (checked && (!was || env->nregions == 0)) {
+        env->nregions = 0;
+        ebpfvm__prog_type_add_regions(env, ctx, ctx_size);
+    }
+}
+
+/* Run one program of the chain in the loop the env's mode selects. */
+static int interp_run_one(struct interp_run *run)
+{
+    if (run->env->checked)
+        return interp_run_checked(run);
+    if (run->budget != 0)
+        return interp_run_fast_budget(run);
+    return interp_run_fast(run);
+}
+
+/* One program of the chain in native code: r0 or the fault, as the
+ * interpreter reports them. */
+static int jit_run_one(struct interp_run *run)
+{
+    struct ebpfvm_env *env = run->env;
+    uint64_t r0 = 0;
+    int status = ebpfvm__jit_run(run->prog, env, (void *)(uintptr_t)run->ctx, (size_t)run->ctx_size, &r0);
+    if (status == EBPFVM_OK)
+        run->result->r0 = r0;
+    else if (status == EBPFVM_ERR_FAULT)
+        interp_fault(run, status, env->pc, 0, "%s", env->fault_msg);
+    return status;
+}
+
+/*
+ * How many bytes below r10 of frame 0 the program can reach, rounded up to
+ * 8: when r10 only ever appears as the base register of loads, stores and
+ * atomics at constant offsets inside the frame, the deepest of them; when
+ * it appears in any other role (copied, passed to a helper or a callee,
+ * compared, an access outside the frame) the whole EBPF_STACK_SIZE. The
+ * interpreter zeroes only these bytes of frame 0 when a program starts:
+ * no instruction can observe the others (deeper frames are zeroed whole on
+ * first use). Most small programs need none, and the 512-byte memset was
+ * half the fixed cost of a fast run. Computed once per program (code is
+ * immutable after load) and cached in prog->interp_reach_cache.
+ */
+static unsigned stack_reach_scan(const struct ebpfvm_prog *prog)
+{
+    unsigned reach = 0;
+    for (size_t pc = 0; pc < prog->count; pc++) {
+        const struct ebpfvm_dinsn *d = &prog->code[pc];
+        if (d->form >= EBPF_OP_COUNT_)
+            continue; /* the second word of an LD_IMM64 */
+        uint8_t fmt = ebpfvm__forms[d->form].format;
+        bool mem = fmt == EBPF_FMT_LDX || fmt == EBPF_FMT_ST || fmt == EBPF_FMT_STX || fmt == EBPF_FMT_ATOMIC;
+        unsigned base = fmt == EBPF_FMT_LDX ? d->src : d->dst;
+        unsigned other = fmt == EBPF_FMT_LDX ? d->dst : d->src;
+        if (!mem) {
+            if (d->dst == EBPF_REG_FP || d->src == EBPF_REG_FP)
+                return EBPF_STACK_SIZE;
+            continue;
+        }
+        if (other == EBPF_REG_FP && fmt != EBPF_FMT_ST)
+            return EBPF_STACK_SIZE; /* r10 stored to memory, or loaded into */
+        if (base != EBPF_REG_FP)
+            continue;
+        int64_t lo = d->off, hi = (int64_t)d->off + (int64_t)ebpfvm__size_bytes(ebpfvm__forms[d->form].opcode);
+        if (lo < -EBPF_STACK_SIZE || hi > 0)
+            return EBPF_STACK_SIZE;
+        unsigned need = (unsigned)((-lo + 7) / 8 * 8);
+        if (need > reach)
+            reach = need;
+    }
+    return reach;
+}
+
+static unsigned stack_reach(const struct ebpfvm_prog *prog)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    /* A cache the const program carries: every run computes the same
+     * value, so racing first runs store the same thing (relaxed atomics,
+     * no data race). */
+    uint32_t *cache = (uint32_t *)&prog->interp_reach_cache;
+    uint32_t v = __atomic_load_n(cache, __ATOMIC_RELAXED);
+    if (EBPFVM_LIKELY(v != 0))
+        return v - 1;
+    unsigned reach = stack_reach_scan(prog);
+    __atomic_store_n(cache, reach + 1, __ATOMIC_RELAXED);
+    return reach;
+#else
+    return stack_reach_scan(prog);
+#endif
+}
+
+/* Between two programs of a chain: the tail call's target becomes the
+ * env's program and the stop that bpf_tail_call recorded is cleared. */
+static void chain_next(struct ebpfvm_env *env, struct ebpfvm_run_result *result)
+{
+    env->prog = env->tail_target;
+    env->tail_target = NULL;
+    env->faulted = false;
+    env->fault_msg[0] = '\0';
+    result->fault_pc = -1;
+    result->fault_addr = 0;
+    result->message[0] = '\0';
+}
+
+/* A native head program that failed: report it as jit_run_one does. */
+static EBPFVM_COLD int native_fault(struct ebpfvm_run_result *result, int status, const struct ebpfvm_env *env)
+{
+    if (status == EBPFVM_ERR_FAULT) {
+        struct interp_run run = {.prog = env->prog, .result = result};
+        interp_fault(&run, status, env->pc, 0, "%s", env->fault_msg);
+    }
+    result->insns_executed = 0;
+    return status;
+}
+
+/*
+ * The tail-call driver, from `first` (the head of the chain, or the target
+ * of a tail call the native fast path below already made) to the end of the
+ * chain. env is initialised (ebpfvm__env_init); `executed` instructions were
+ * already counted against the budget. A successful bpf_tail_call stops the
+ * current program (env->faulted with env->tail_target set) and its target
+ * starts here with the same ctx, fresh registers and a fresh stack; in JIT
+ * mode in native code when the target has it. Kept out of line: its frame
+ * holds the interpreter's stacks (EBPF_MAX_CALL_DEPTH * 512 bytes), which a
+ * native run of a single program never needs.
+ */
+static EBPFVM_NOINLINE int run_chain_loop(const struct ebpfvm_prog *first, struct ebpfvm_env *env, void *ctx,
+                                           size_t ctx_size, const struct ebpfvm_run_opts *o,
+                                           struct ebpfvm_run_result *result, bool head)
+{
+    /* The stacks of all frames; each program of the chain starts with frame
+     * 0 (the top 512 bytes) zeroed, deeper ones are zeroed by the loop on
+     * first use. */
+    _Alignas(16) uint8_t stack[INTERP_STACK_BYTES];
+    bool use_jit = o->mode == EBPFVM_EXEC_JIT;
+
+    struct interp_run run = {
+        .prog = first,
+        .env = env,
+        .result = result,
+        .ctx = (uint64_t)(uintptr_t)ctx,
+        .ctx_size = ctx_size,
+        .budget = o->insn_budget,
+        .executed = 0,
+    };
+    /* The chain's budget follows the head program's mode (env->prog is the
+     * head when head is true; the native fast path only runs unchecked
+     * heads). */
+    uint64_t budget = o->insn_budget;
+    if (budget == 0 && head && mode_checked(first, o->mode))
+        budget = EBPFVM_DEFAULT_BUDGET;
+
+    uint64_t executed = 0;
+    int status;
+    for (;;) {
+        bool native = use_jit && run.prog->jit_code;
+        env_set_checked(env, mode_checked(run.prog, o->mode), ctx, ctx_size);
+        /* Native code zeroes the bytes of its frame it can reach itself
+         * (jit/x86_64.c prologue); the interpreter zeroes those of frame 0
+         * (stack_reach). */
+        if (!native) {
+            unsigned reach = stack_reach(run.prog);
+            memset(stack + INTERP_STACK_BYTES - reach, 0, reach);
+        }
+        env->stack_hi = (uintptr_t)(stack + INTERP_STACK_BYTES);
+        env->stack_lo = env->stack_hi - EBPF_STACK_SIZE;
+        run.stack_top = (uint64_t)env->stack_hi;
+        run.executed = 0;
+        if (env->checked && budget == 0)
+            budget = EBPFVM_DEFAULT_BUDGET; /* a checked program later in a chain */
+        run.budget = budget - (executed < budget ? executed : budget);
+        if (budget != 0 && run.budget == 0) {
+            status = interp_fault(&run, EBPFVM_ERR_BUDGET, 0, 0, "instruction budget of %llu exhausted",
+                                  (unsigned long long)budget);
+            break;
+        }
+        status = native ? jit_run_one(&run) : interp_run_one(&run);
+        executed += run.executed;
+        if (status == EBPFVM_ERR_BUDGET && run.budget != budget) /* name the chain's budget, not the rest */
+            status = interp_fault(&run, EBPFVM_ERR_BUDGET, (uint32_t)result->fault_pc, 0,
+                                  "instruction budget of %llu exhausted", (unsigned long long)budget);
+        if (status != EBPFVM_ERR_FAULT || !env->tail_target)
+            break;
+        run.prog = env->tail_target;
+        chain_next(env, result);
+    }
+    result->insns_executed = executed;
+    return status;
+}
+
+int ebpfvm__run_chain(const struct ebpfvm_prog *prog, void *ctx, size_t ctx_size, const struct ebpfvm_run_opts *o,
+                      struct ebpfvm_run_result *result)
+{
+    const char *ctx_problem = ebpfvm__prog_type_check_ctx(prog, ctx, ctx_size);
+    if (EBPFVM_UNLIKELY(ctx_problem != NULL))
+        return run_error(result, EBPFVM_ERR_INVAL, ctx_problem);
+
+    struct ebpfvm_env env;
+    ebpfvm__env_init(&env, prog, ctx, o, false);
+
+    /* The fast path of a JIT run: a head program with native code runs
+     * unchecked (mode_checked), needs no interpreter stack (native code
+     * zeroes its own frame), no regions and no instruction count (native
+     * code counts none; a budget only matters to interpreted programs later
+     * in the chain). Only a tail call or a fault leaves this path. */
+    if (o->mode == EBPFVM_EXEC_JIT && prog->jit_code) {
+        uint64_t r0 = 0;
+        int status = ebpfvm__jit_run(prog, &env, ctx, ctx_size, &r0);
+        if (EBPFVM_LIKELY(status == EBPFVM_OK)) {
+            result->r0 = r0;
+            result->insns_executed = 0;
+            return EBPFVM_OK;
+        }
+        if (status == EBPFVM_ERR_FAULT && env.tail_target) {
+            const struct ebpfvm_prog *next = env.tail_target;
+            chain_next(&env, result);
+            return run_chain_loop(next, &env, ctx, ctx_size, o, result, false);
+        }
+        return native_fault(result, status, &env);
+    }
+    return run_chain_loop(prog, &env, ctx, ctx_size, o, result, true);
+}
+
 int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_size, const struct ebpfvm_run_opts *opts,
                     struct ebpfvm_run_result *result)
 {
@@ -367,82 +646,49 @@ int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_size, const s
         return run_error(result, EBPFVM_ERR_INVAL, "run: opts->sz is too small");
     if (!ctx && ctx_size != 0)
         return run_error(result, EBPFVM_ERR_INVAL, "run: ctx is NULL but ctx_size is not 0");
+    /* The verifier proved r1's accesses for verified_mem_size bytes only. */
+    if (EBPFVM_UNLIKELY(prog->verified && ctx_size < prog->verified_mem_size))
+        return run_error(result, EBPFVM_ERR_INVAL,
+                         "run: ctx_size is smaller than the mem_size the program was verified for");
 
-    struct ebpfvm_run_opts o = {0};
-    if (opts) {
-        size_t n = opts->sz < sizeof o ? opts->sz : sizeof o;
-        memcpy(&o, opts, n);
+    /* The options: the caller's struct itself when it is at least ours
+     * (the usual case: no copy), else a copy of the prefix it has with the
+     * rest zero (older callers; opts NULL: all defaults). */
+    struct ebpfvm_run_opts copy;
+    const struct ebpfvm_run_opts *o = opts;
+    if (EBPFVM_UNLIKELY(!opts || opts->sz < sizeof copy)) {
+        copy = (struct ebpfvm_run_opts){0};
+        if (opts)
+            memcpy(&copy, opts, opts->sz);
+        o = &copy;
     }
-    if (o.cpu >= prog->vm->ncpus)
+    if (EBPFVM_UNLIKELY(o->cpu >= prog->vm->ncpus))
         return run_error(result, EBPFVM_ERR_INVAL, "run: cpu index is not below the vm's cpu count");
 
-    bool checked;
-    switch (o.mode) {
-    case EBPFVM_EXEC_AUTO: checked = !prog->verified; break;
-    case EBPFVM_EXEC_CHECKED: checked = true; break;
+    switch (o->mode) {
+    case EBPFVM_EXEC_AUTO:
+    case EBPFVM_EXEC_CHECKED:
+    case EBPFVM_EXEC_JIT: /* native code when the program has it (jit/), otherwise as AUTO */
+        break;
     case EBPFVM_EXEC_FAST:
-        if (!prog->verified && !(o.flags & EBPFVM_RUN_ALLOW_UNVERIFIED_FAST))
+        if (!prog->verified && !(o->flags & EBPFVM_RUN_ALLOW_UNVERIFIED_FAST))
             return run_error(result, EBPFVM_ERR_PERM,
                              "run: fast mode needs a verified program (verify it, run it in checked mode, or "
                              "set EBPFVM_RUN_ALLOW_UNVERIFIED_FAST)");
-        checked = false;
-        break;
-    case EBPFVM_EXEC_JIT:
-        /* Native code when the program has it (jit/), otherwise as AUTO. */
-        if (prog->jit_code)
-            return ebpfvm__jit_prog_run(prog, ctx, ctx_size, &o, result);
-        checked = !prog->verified;
         break;
     default: return run_error(result, EBPFVM_ERR_INVAL, "run: unknown execution mode");
     }
-
-    /* The stacks of all frames; frame 0 (the top 512 bytes) starts zeroed,
-     * deeper ones are zeroed by the loop on first use. */
-    _Alignas(16) uint8_t stack[INTERP_STACK_BYTES];
-    memset(stack + INTERP_STACK_BYTES - EBPF_STACK_SIZE, 0, EBPF_STACK_SIZE);
-
-    struct ebpfvm_env env;
-    env.prog = prog;
-    env.user = o.user;
-    env.checked = checked;
-    env.nregions = 0;
-    env.faulted = false;
-    env.pc = 0;
-    env.cpu = o.cpu;
-    env.fault_msg[0] = '\0';
-    env.stack_hi = (uintptr_t)(stack + INTERP_STACK_BYTES);
-    env.stack_lo = env.stack_hi - EBPF_STACK_SIZE;
-    if (checked && ctx_size != 0)
-        ebpfvm_env_add_region(&env, ctx, ctx_size, 1);
-
-    struct interp_run run = {
-        .prog = prog,
-        .env = &env,
-        .result = result,
-        .ctx = (uint64_t)(uintptr_t)ctx,
-        .ctx_size = ctx_size,
-        .stack_top = (uint64_t)env.stack_hi,
-        .budget = o.insn_budget,
-        .executed = 0,
-    };
-
-    int status;
-    if (checked) {
-        if (run.budget == 0)
-            run.budget = EBPFVM_DEFAULT_BUDGET;
-        status = interp_run_checked(&run);
-    } else if (run.budget != 0) {
-        status = interp_run_fast_budget(&run);
-    } else {
-        status = interp_run_fast(&run);
-    }
-    result->insns_executed = run.executed;
-    return status;
+    return ebpfvm__run_chain(prog, ctx, ctx_size, o, result);
 }
 
 void *ebpfvm_env_user(const ebpfvm_env *env)
 {
     return env ? env->user : NULL;
+}
+
+void *ebpfvm_env_ctx(const ebpfvm_env *env)
+{
+    return env ? env->ctx : NULL;
 }
 
 int ebpfvm_env_add_region(ebpfvm_env *env, void *ptr, size_t size, int writable)

@@ -3,11 +3,12 @@
  * ownership by the vm, accessors.
  *
  * A program is immutable once ebpfvm_prog_load() returns, which is what lets
- * many threads run it at once.
+ * many threads run it at once. Loading a type with context fields (XDP)
+ * rewrites its context accesses in prog->code (vm/ctx_rewrite.c).
  */
 #include <string.h>
 
-#include "vm/internal.h"
+#include "vm/progtype.h"
 
 static void prog_free(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog)
 {
@@ -16,6 +17,29 @@ static void prog_free(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog)
     ebpfvm__free(vm, prog->code);
     ebpfvm__free(vm, prog->name);
     ebpfvm__free(vm, prog);
+}
+
+/* Where the main function ends: subprograms start at call targets and
+ * follow it (the kernel's layout). bpf_tail_call uses it to tell whether it
+ * was called from the main function. */
+static uint32_t main_function_end(const struct ebpfvm_prog *prog)
+{
+    size_t end = prog->count;
+    for (size_t pc = 0; pc < prog->count; pc++) {
+        const struct ebpfvm_dinsn *d = &prog->code[pc];
+        if (d->form == EBPF_OP_COUNT_)
+            continue;
+        uint64_t target;
+        if (d->form == EBPF_OP_CALL && d->src == EBPF_PSEUDO_CALL_LOCAL)
+            target = d->u.target;
+        else if (ebpfvm__forms[d->form].format == EBPF_FMT_LD_IMM64 && d->src == EBPF_PSEUDO_FUNC)
+            target = d->u.uimm;
+        else
+            continue;
+        if (target > 0 && target < end)
+            end = (size_t)target;
+    }
+    return (uint32_t)end;
 }
 
 int ebpfvm_prog_load(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count,
@@ -57,6 +81,10 @@ int ebpfvm_prog_load(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count,
     memcpy(prog->insns, insns, count * sizeof *insns);
 
     int err = ebpfvm__validate_and_decode(vm, prog);
+    if (!err)
+        err = ebpfvm__ctx_rewrite(vm, prog); /* context field accesses -> runtime accesses */
+    if (!err)
+        prog->main_end = main_function_end(prog);
     if (err) {
         prog_free(vm, prog);
         return err;

@@ -140,7 +140,10 @@ enum ebpfvm_arg_kind {
     EBPFVM_ARG_CONST_SIZE_OR_ZERO, /* size of the previous memory argument (>= 0) */
     EBPFVM_ARG_PTR_TO_ALLOC_MEM, /* memory returned by ringbuf_reserve */
     EBPFVM_ARG_PTR_TO_FUNC,     /* a subprogram address (ld_imm64 pseudo func) */
-    EBPFVM_ARG_PTR_TO_STACK     /* a pointer into the stack */
+    EBPFVM_ARG_PTR_TO_STACK,    /* a pointer into the stack */
+    EBPFVM_ARG_PTR_TO_MEM_OR_NULL /* as EBPFVM_ARG_PTR_TO_MEM, or NULL (the
+                                   * scalar 0) when the size is 0 (the
+                                   * kernel's ARG_PTR_TO_MEM | PTR_MAYBE_NULL) */
 };
 
 enum ebpfvm_ret_kind {
@@ -305,6 +308,13 @@ EBPFVM_API int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_si
 /* Compile an unverified program anyway: the caller takes responsibility, as
  * with EBPFVM_RUN_ALLOW_UNVERIFIED_FAST (native code has no memory checks). */
 #define EBPFVM_JIT_ALLOW_UNVERIFIED 0x1u
+/* Constant blinding: no immediate of the program appears in the native
+ * code. Each immediate of an ALU, JMP, ST, LD_IMM64 (and legacy LD_ABS /
+ * LD_IND) instruction is emitted as (imm ^ key) and xor'ed with the key at
+ * run time, with a fresh random key per instruction (getrandom, else
+ * /dev/urandom), so that a program cannot plant chosen bytes in executable
+ * memory. Costs one or two instructions per immediate. Off by default. */
+#define EBPFVM_JIT_BLIND 0x2u
 
 /*
  * Compile prog to native code (x86-64 hosts), used by EBPFVM_EXEC_JIT runs.
@@ -317,6 +327,7 @@ EBPFVM_API int ebpfvm_prog_run(const ebpfvm_prog *prog, void *ctx, size_t ctx_si
  * the reason is logged ("jit: ...: falling back to the interpreter") and
  * kept as the vm's message. Errors: EBPFVM_ERR_INVAL (NULL prog, unknown
  * flags), EBPFVM_ERR_PERM (not verified and no EBPFVM_JIT_ALLOW_UNVERIFIED),
+ * EBPFVM_ERR_IO (EBPFVM_JIT_BLIND and the OS gave no random bytes),
  * EBPFVM_ERR_UNSUPP (host is not x86-64; an instruction the JIT does not
  * compile, e.g. an LD_IMM64 of a function address: "insn N: ..."), EBPFVM_ERR_RANGE
  * (code size did not converge), EBPFVM_ERR_NOMEM (allocation, mmap or
@@ -330,6 +341,20 @@ EBPFVM_API int ebpfvm_prog_is_jitted(const ebpfvm_prog *prog);
 /* The native code (borrowed, read+execute, valid while prog lives) and its
  * size in bytes, or NULL (size 0) when prog has none. size may be NULL. */
 EBPFVM_API const void *ebpfvm_prog_jit_code(const ebpfvm_prog *prog, size_t *size);
+
+/*
+ * Where each instruction's native code starts: *offsets (borrowed,
+ * read-only, valid while prog lives) gets *count = instruction count + 1
+ * byte offsets into ebpfvm_prog_jit_code(): (*offsets)[i] is where the code
+ * of instruction i starts (the address its jumps land on), and the last
+ * entry is the code size. Offsets never decrease; the code of instruction i
+ * is [offsets[i], offsets[i + 1]). Before offsets[0] lie the entry stub and
+ * the main function's prologue; the prologue of a bpf-to-bpf function at pc
+ * lies at the end of the range of pc - 1. The second word of an LD_IMM64 has
+ * an empty range. Errors: EBPFVM_ERR_INVAL (a NULL argument; outputs are
+ * cleared), EBPFVM_ERR_NOENT (prog has no native code).
+ */
+EBPFVM_API int ebpfvm_prog_jit_offsets(const ebpfvm_prog *prog, const uint32_t **offsets, size_t *count);
 
 /* ------------------------------------------------------------------ maps */
 
@@ -461,7 +486,9 @@ typedef int (*ebpfvm_ringbuf_fn)(void *ud, const void *data, size_t size);
 EBPFVM_API int ebpfvm_ringbuf_consume(ebpfvm_vm *vm, int fd, ebpfvm_ringbuf_fn fn, void *ud, size_t *count);
 
 /* Bytes reserved but not yet consumed in the ringbuf map fd (headers and
- * padding included). Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_NOENT. */
+ * padding included). Errors: EBPFVM_ERR_INVAL (NULL vm or bytes, the map
+ * is not a ringbuf - as ebpfvm_ringbuf_consume), EBPFVM_ERR_NOENT (no map
+ * fd). */
 EBPFVM_API int ebpfvm_ringbuf_avail(const ebpfvm_vm *vm, int fd, uint64_t *bytes);
 
 /*
@@ -470,8 +497,10 @@ EBPFVM_API int ebpfvm_ringbuf_avail(const ebpfvm_vm *vm, int fd, uint64_t *bytes
  * map_delete_elem (3), ringbuf_output (130), ringbuf_reserve (131),
  * ringbuf_submit (132), ringbuf_discard (133). Failures a program can
  * handle return negative Linux errno values (-EEXIST, -ENOENT, -E2BIG,
- * -EAGAIN, ...). Errors: those of ebpfvm_vm_register_helper (e.g.
- * EBPFVM_ERR_EXIST when an ID is already taken).
+ * -EAGAIN, ...). All or nothing, like ebpfvm_vm_register_std_helpers
+ * (ebpfvm/xdp.h), which includes these. Errors: those of
+ * ebpfvm_vm_register_helper (e.g. EBPFVM_ERR_EXIST when an ID is already
+ * taken).
  */
 EBPFVM_API int ebpfvm_vm_register_map_helpers(ebpfvm_vm *vm);
 

@@ -18,7 +18,28 @@
  * frame with the packet after EBPFVM_XDP_HEADROOM bytes and
  * EBPFVM_XDP_TAILROOM bytes reserved at the end (the kernel's
  * skb_shared_info), so bpf_xdp_adjust_head/meta/tail succeed and fail
- * exactly where the kernel's do.
+ * exactly where the kernel's do (measured on Linux 6.18 with a 64-byte
+ * packet): data may move down to data_hard_start + 40 (struct xdp_frame)
+ * + the metadata length, the packet keeps at least 14 bytes (ETH_HLEN),
+ * data_end may grow to data_hard_start + frame_sz - 320 (grown bytes are
+ * zeroed), the metadata is a multiple of 4 bytes (else -EACCES) and ends
+ * at data; failures are -EINVAL. Metadata moves with adjust_head.
+ *
+ * The result of a run, as BPF_PROG_TEST_RUN reports it: the action in
+ * result.r0, and as output packet the bytes from data_meta to data_end -
+ * the metadata included. A runner that compares with the kernel must
+ * output the same span. A redirect is recorded in the buff (below).
+ *
+ * Program type rules (vm/progtype.c; the kernel's): context loads are u32
+ * only, no context stores, any return value (the kernel's verifier does
+ * not restrict XDP's), legacy LD_ABS/LD_IND refused. Messages are the
+ * kernel's: "insn 0: invalid bpf_context access off=0 size=8",
+ * "insn 1: dereference of modified ctx ptr R1 off=4 disallowed",
+ * "insn 1: BPF_ATOMIC stores into R1 ctx is not allowed". Until the
+ * verifier does it, a load-time pass tracks the context through moves,
+ * constant offsets and 8-byte stack spills; an access through a register
+ * that is the context on some paths only is refused
+ * ("insn 4: r2 is the context on some paths but not on others ...").
  */
 #ifndef EBPFVM_XDP_H
 #define EBPFVM_XDP_H
@@ -116,12 +137,46 @@ struct ebpfvm_helper_opts {
 };
 
 /*
+ * Helper semantics (Linux 6.18's where a program can see them):
+ *   - ktime_get_ns: run opts ktime_ns when non-zero, else CLOCK_MONOTONIC.
+ *   - get_prandom_u32: a fixed sequence per run when opts prandom_seed is
+ *     non-zero (the same in every execution mode), else a per-thread
+ *     generator seeded once.
+ *   - get_smp_processor_id: the run's cpu (opts.cpu).
+ *   - trace_printk: %d %i %u %x %X (l, ll), %c, %s, %pks, %pus, %p, %pK,
+ *     %px, %% with flags "0+- " and a width, at most 3 arguments; other
+ *     conversions (%pB, %pI4, ...) are -EINVAL. %p prints the raw value in
+ *     16 hex digits (the kernel prints a hash). Returns the length.
+ *   - csum_diff: the kernel's, folded to 16 bits (Linux >= 6.13).
+ *   - redirect(ifindex, flags): XDP_REDIRECT, or XDP_ABORTED for flags != 0.
+ *   - redirect_map(map, key, flags): DEVMAP, DEVMAP_HASH, XSKMAP; a miss
+ *     returns flags & 3; BPF_F_BROADCAST is recorded with target 0.
+ *   - tail_call: at most 33 per run; failures return to the program; the
+ *     target runs with the same ctx and a fresh stack (natively in JIT runs
+ *     when it has native code). From a bpf-to-bpf subprogram: a fault.
+ *   - perf_event_output: to slots of a PERF_EVENT_ARRAY opened with
+ *     ebpfvm_map_update (any u32 value); samples go to opts->perf; at most
+ *     512 bytes of program data plus BPF_F_CTXLEN_MASK packet bytes.
+ *   - fib_lookup: IPv4/IPv6 longest-prefix match over opts->routes; fills
+ *     ifindex, smac, dmac, mtu_result; a gateway replaces the destination.
+ *     0 (SUCCESS), 4 (NOT_FWDED: no route), 8 (FRAG_NEEDED: tot_len above
+ *     the route's mtu); -EINVAL (plen < 64, unknown flags), -EAFNOSUPPORT.
+ *     Flags are accepted and ignored; no blackhole/unreachable routes, no
+ *     neighbour misses, no forwarding-disabled check.
+ *   - xdp_load_bytes / xdp_store_bytes: -EFAULT for offset or len above
+ *     0xffff, -EINVAL past data_end.
+ * In checked runs every pointer argument is checked against the run's
+ * memory; a bad one stops the run: "insn N: <helper>: rK 0x...: <reason>".
+ *
  * Register every helper ebpfvm implements, with Linux's IDs and prototypes:
  * the map and ring buffer helpers (as ebpfvm_vm_register_map_helpers), and
  * ktime_get_ns, trace_printk, get_prandom_u32, get_smp_processor_id,
  * tail_call, redirect, redirect_map, perf_event_output, csum_diff,
  * xdp_adjust_head, xdp_adjust_meta, xdp_adjust_tail, fib_lookup,
- * xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes. opts may be NULL.
+ * xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes. opts may be NULL
+ * (its sz must be set otherwise); callbacks and routes are kept (routes
+ * copied) for the vm's lifetime. Do not call ebpfvm_vm_register_map_helpers
+ * as well: the IDs collide (EBPFVM_ERR_EXIST).
  * All or nothing: on failure no helper of this call stays registered.
  * Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_EXIST (an ID already registered),
  * EBPFVM_ERR_NOMEM.

@@ -8,7 +8,11 @@
  *   - Code memory is mapped PROT_READ|PROT_WRITE, filled, then mprotect'ed
  *     PROT_READ|PROT_EXEC; it is never writable and executable at once and
  *     never writable again. It is unmapped by ebpfvm__jit_free (program
- *     destroy).
+ *     destroy). The same mapping holds, after the code's last page, the
+ *     table of instruction offsets (count + 1 uint32_t, PROT_READ only):
+ *     its size follows from prog->jit_size and prog->count.
+ *   - With EBPFVM_JIT_BLIND the keys are drawn from the OS once per
+ *     compilation, before the first pass.
  *   - A program either has complete native code (prog->jit_code) or none:
  *     every failure leaves it running in the interpreter, with the reason
  *     logged and kept as the vm's message.
@@ -18,9 +22,12 @@
  */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "jit/jit.h"
@@ -185,12 +192,86 @@ static void mark_entries(struct ebpfvm_jit *j)
     }
 }
 
-/* Copy the converged code into fresh pages and seal them read+execute. */
-static int install(struct ebpfvm_jit *j, struct ebpfvm_prog *prog)
+/* ----------------------------------------------------- randomness */
+
+static int os_random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(p + got, len - got, 0);
+        if (n > 0) {
+            got += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            break;
+        }
+    }
+    if (got == len)
+        return 0;
+    /* No getrandom (old kernel, seccomp): /dev/urandom. */
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (got < len) {
+        ssize_t n = read(fd, p + got, len - got);
+        if (n > 0)
+            got += (size_t)n;
+        else if (!(n < 0 && errno == EINTR))
+            break;
+    }
+    close(fd);
+    return got == len ? 0 : -1;
+}
+
+int (*ebpfvm__jit_random)(void *buf, size_t len) = os_random;
+
+/* One non-zero key per instruction word. */
+static int draw_keys(struct ebpfvm_jit *j)
+{
+    size_t count = j->prog->count;
+    j->keys = ebpfvm__calloc(j->vm, count ? count : 1, sizeof *j->keys);
+    if (!j->keys) {
+        ebpfvm__jit_fail(j, EBPFVM_ERR_NOMEM, "out of memory for %zu blinding keys", count);
+        return j->err;
+    }
+    if (ebpfvm__jit_random(j->keys, count * sizeof *j->keys) != 0) {
+        ebpfvm__jit_fail(j, EBPFVM_ERR_IO, "constant blinding: no random bytes from getrandom or /dev/urandom");
+        return j->err;
+    }
+    for (size_t i = 0; i < count; i++)
+        while (j->keys[i] == 0)
+            j->keys[i] = (uint32_t)(0x9e3779b9u * (i + 1)); /* a 1 in 2^32 draw: any fixed non-zero key */
+    return 0;
+}
+
+/* ----------------------------------------------------------- memory */
+
+static size_t page_size(void)
 {
     long page = sysconf(_SC_PAGESIZE);
-    size_t psize = page > 0 ? (size_t)page : 4096;
-    size_t map_size = (j->len + psize - 1) / psize * psize;
+    return page > 0 ? (size_t)page : 4096;
+}
+
+static size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+/* Bytes of the mapping: code pages, then the offset table's pages. */
+static size_t mapping_size(size_t code_size, size_t count)
+{
+    size_t psize = page_size();
+    return round_up(code_size, psize) + round_up((count + 1) * sizeof(uint32_t), psize);
+}
+
+/* Copy the converged code into fresh pages and seal them read+execute;
+ * the offset table after them, read-only. */
+static int install(struct ebpfvm_jit *j, struct ebpfvm_prog *prog)
+{
+    size_t code_pages = round_up(j->len, page_size());
+    size_t map_size = mapping_size(j->len, prog->count);
     void *mem = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
         ebpfvm__jit_fail(j, EBPFVM_ERR_NOMEM, "mmap of %zu bytes failed", map_size);
@@ -198,8 +279,18 @@ static int install(struct ebpfvm_jit *j, struct ebpfvm_prog *prog)
     }
     memcpy(mem, j->buf, j->len);
     /* Fill the tail of the last page with int3. */
-    memset((uint8_t *)mem + j->len, 0xcc, map_size - j->len);
-    if (mprotect(mem, map_size, PROT_READ | PROT_EXEC) != 0) {
+    memset((uint8_t *)mem + j->len, 0xcc, code_pages - j->len);
+    uint32_t *offsets = (uint32_t *)(void *)((uint8_t *)mem + code_pages);
+    for (size_t pc = 0; pc < prog->count; pc++)
+        offsets[pc] = j->off[ebpfvm__jit_label_insn(j, (uint32_t)pc)];
+    offsets[prog->count] = (uint32_t)j->len;
+    /* The second word of an LD_IMM64 has no code: it starts where the next
+     * instruction does. */
+    for (size_t pc = prog->count; pc-- > 0;)
+        if (offsets[pc] == EBPFVM_JIT_UNBOUND)
+            offsets[pc] = offsets[pc + 1];
+    if (mprotect(mem, code_pages, PROT_READ | PROT_EXEC) != 0 ||
+        mprotect((uint8_t *)mem + code_pages, map_size - code_pages, PROT_READ) != 0) {
         munmap(mem, map_size);
         ebpfvm__jit_fail(j, EBPFVM_ERR_NOMEM, "mprotect(PROT_READ|PROT_EXEC) of %zu bytes failed", map_size);
         return j->err;
@@ -222,6 +313,10 @@ static int compile(struct ebpfvm_jit *j, struct ebpfvm_prog *prog)
         return j->err;
     }
     mark_entries(j);
+    if (j->blind && draw_keys(j) != 0) {
+        ebpfvm__free(vm, spare);
+        return j->err;
+    }
 
     bool converged = false;
     for (int pass = 0; pass < EBPFVM_JIT_MAX_PASSES && !j->err && !converged; pass++) {
@@ -258,7 +353,7 @@ int ebpfvm_prog_jit(ebpfvm_prog *prog, uint32_t flags)
     if (!prog)
         return EBPFVM_ERR_INVAL;
     struct ebpfvm_vm *vm = prog->vm;
-    if (flags & ~EBPFVM_JIT_ALLOW_UNVERIFIED)
+    if (flags & ~(EBPFVM_JIT_ALLOW_UNVERIFIED | EBPFVM_JIT_BLIND))
         return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "jit: unknown flags 0x%x", flags);
     if (prog->jit_code)
         return EBPFVM_OK;
@@ -272,12 +367,14 @@ int ebpfvm_prog_jit(ebpfvm_prog *prog, uint32_t flags)
     memset(&j, 0, sizeof j);
     j.vm = vm;
     j.prog = prog;
+    j.blind = (flags & EBPFVM_JIT_BLIND) != 0;
     int err = compile(&j, prog);
     ebpfvm__free(vm, j.buf);
     ebpfvm__free(vm, j.off);
     ebpfvm__free(vm, j.prev_off);
     ebpfvm__free(vm, j.is_entry);
     ebpfvm__free(vm, j.fixups);
+    ebpfvm__free(vm, j.keys);
     if (err)
         return fall_back(vm, prog, err, j.errmsg);
     ebpfvm__log(vm, "jit: %s: %zu instructions compiled to %zu bytes", prog->name && prog->name[0] ? prog->name : "prog",
@@ -298,13 +395,27 @@ const void *ebpfvm_prog_jit_code(const ebpfvm_prog *prog, size_t *size)
     return prog ? prog->jit_code : NULL;
 }
 
+int ebpfvm_prog_jit_offsets(const ebpfvm_prog *prog, const uint32_t **offsets, size_t *count)
+{
+    if (offsets)
+        *offsets = NULL;
+    if (count)
+        *count = 0;
+    if (!prog || !offsets || !count)
+        return EBPFVM_ERR_INVAL;
+    if (!prog->jit_code)
+        return ebpfvm__error(prog->vm, EBPFVM_ERR_NOENT, "jit: the program has no native code");
+    const uint8_t *table = (const uint8_t *)prog->jit_code + round_up(prog->jit_size, page_size());
+    *offsets = (const uint32_t *)(const void *)table;
+    *count = prog->count + 1;
+    return EBPFVM_OK;
+}
+
 void ebpfvm__jit_free(struct ebpfvm_prog *prog)
 {
     if (!prog || !prog->jit_code)
         return;
-    long page = sysconf(_SC_PAGESIZE);
-    size_t psize = page > 0 ? (size_t)page : 4096;
-    munmap(prog->jit_code, (prog->jit_size + psize - 1) / psize * psize);
+    munmap(prog->jit_code, mapping_size(prog->jit_size, prog->count));
     prog->jit_code = NULL;
     prog->jit_size = 0;
 }
@@ -340,11 +451,12 @@ int ebpfvm__jit_run(const struct ebpfvm_prog *prog, struct ebpfvm_env *env, void
 {
     if (!prog || !prog->jit_code || !env || !r0)
         return EBPFVM_ERR_INVAL;
-    struct ebpfvm_jit_run run;
-    memset(&run, 0, sizeof run);
-    run.env = env;
-    run.ctx = (uint64_t)(uintptr_t)ctx;
-    run.ctx_size = (uint64_t)ctx_size;
+    /* Everything else zero: no fault, no frames zeroed, depth 0. */
+    struct ebpfvm_jit_run run = {
+        .env = env,
+        .ctx = (uint64_t)(uintptr_t)ctx,
+        .ctx_size = (uint64_t)ctx_size,
+    };
     jit_entry_fn entry;
     void *code = prog->jit_code;
     memcpy(&entry, &code, sizeof entry); /* object to function pointer without a cast */
@@ -360,26 +472,19 @@ int ebpfvm__jit_run(const struct ebpfvm_prog *prog, struct ebpfvm_env *env, void
 int ebpfvm__jit_prog_run(const struct ebpfvm_prog *prog, void *ctx, size_t ctx_size,
                          const struct ebpfvm_run_opts *opts, struct ebpfvm_run_result *result)
 {
-    struct ebpfvm_env env;
-    memset(&env, 0, sizeof env);
-    env.prog = prog;
-    env.user = opts->user;
-    env.checked = false;
-    env.cpu = opts->cpu;
     result->r0 = 0;
     result->insns_executed = 0;
     result->fault_pc = -1;
     result->fault_addr = 0;
     result->message[0] = '\0';
-    uint64_t r0 = 0;
-    int status = ebpfvm__jit_run(prog, &env, ctx, ctx_size, &r0);
-    if (status == EBPFVM_ERR_FAULT) {
-        result->fault_pc = (int32_t)env.pc;
-        snprintf(result->message, sizeof result->message, "insn %u: %s", env.pc, env.fault_msg);
-    } else if (status == EBPFVM_OK) {
-        result->r0 = r0;
-    } else {
+    if (!prog->jit_code) {
         snprintf(result->message, sizeof result->message, "run: the program has no native code");
+        return EBPFVM_ERR_INVAL;
     }
-    return status;
+    /* The env set-up (context checks and regions by program type) and the
+     * tail-call chain are the interpreter's (vm/interp.c): each program of
+     * the chain runs here in native code when it has some. */
+    struct ebpfvm_run_opts o = *opts;
+    o.mode = EBPFVM_EXEC_JIT;
+    return ebpfvm__run_chain(prog, ctx, ctx_size, &o, result);
 }

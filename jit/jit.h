@@ -5,7 +5,7 @@
  *
  * Owns: the compilation context struct ebpfvm_jit (the growing code buffer,
  * the sticky error, label offsets of this pass and of the previous one, the
- * jump/call fixups), the per-run block native code reaches through a
+ * jump/call fixups, the constant-blinding keys), the per-run block native code reaches through a
  * register (struct ebpfvm_jit_run), and the fault kinds native code reports.
  *
  * Invariants:
@@ -76,6 +76,9 @@ struct ebpfvm_jit {
     size_t nfixups;
     size_t capfixups;
     uint32_t pc; /* the instruction being emitted */
+    bool blind;     /* EBPFVM_JIT_BLIND: immediates emitted as (imm ^ key) ^ key */
+    uint32_t *keys; /* blinding: count random non-zero keys, drawn once per
+                     * compilation (every pass emits the same code sizes) */
     int err;     /* sticky: 0 or the status of the first failure */
     char errmsg[200];
 };
@@ -122,6 +125,12 @@ EBPFVM_INTERNAL void ebpfvm__jit_fixup(struct ebpfvm_jit *j, uint32_t label, uin
  */
 EBPFVM_INTERNAL size_t ebpfvm__jit_local_rel8(struct ebpfvm_jit *j);
 EBPFVM_INTERNAL void ebpfvm__jit_local_bind(struct ebpfvm_jit *j, size_t at);
+
+/*
+ * Fill buf with len random bytes from the OS (getrandom, else
+ * /dev/urandom); 0 or -1. Tests may replace it to make it fail.
+ */
+EBPFVM_INTERNAL extern int (*ebpfvm__jit_random)(void *buf, size_t len);
 
 /* The x86-64 backend: emit the whole program once (one pass). */
 EBPFVM_INTERNAL void ebpfvm__jit_x86_64_emit(struct ebpfvm_jit *j);

@@ -31,13 +31,28 @@
  * 0 and every bpf-to-bpf call target) starts with a prologue that saves
  * r6-r9 and r10 and reserves 512 bytes of stack below the new r10; EXIT
  * undoes it. The first frame at each depth in a run has its stack zeroed,
- * as in the interpreter. Inside BPF code rsp is 16-byte aligned, as helper
- * calls need. The fault exit also ends a run early with r0 = 0 (out-of-bounds
+ * as in the interpreter - only the bytes some instruction can reach
+ * (stack_reach): none when the program never touches the stack, the whole
+ * frame when r10 escapes into another register. Inside BPF code rsp is
+ * 16-byte aligned, as helper calls need. The fault exit also ends a run early with r0 = 0 (out-of-bounds
  * legacy packet loads) when no fault kind is recorded.
  *
  * One difference from the interpreter, invisible to verified programs: a
  * helper call leaves r1-r5 with whatever the helper left in rdi, rsi, rdx,
  * rcx and r8 (eBPF says they are clobbered; the interpreter keeps them).
+ *
+ * Loads are emitted from the decoded instruction (prog->code), not the
+ * original word: the load-time context pass rewrites context field reads
+ * there (an xdp_md u32 read becomes a u64 load of the runtime context).
+ *
+ * Constant blinding (j->blind, EBPFVM_JIT_BLIND): every immediate of an
+ * ALU, JMP, ST, LD_IMM64, LD_ABS or LD_IND instruction goes through
+ * emit_imm / emit_imm64, which emit (imm ^ key) and an xor with the key of
+ * that instruction; encoders that take an immediate operand are then used
+ * only for constants of the JIT's own (frame offsets, sizes, pc numbers)
+ * and for a helper call's id and address, which the loader has checked
+ * against the registered helpers (the kernel does not blind those either).
+ * Memory offsets (the 16-bit off field) are not immediates and stay.
  *
  * Invariants: emission is deterministic given the previous pass's layout;
  * jumps to labels only go through emit_jmp_label / emit_jcc_label /
@@ -139,14 +154,18 @@ static void emit_modrm_reg(struct ebpfvm_jit *j, unsigned reg, unsigned rm)
     emit1(j, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
 }
 
-/* ModRM (+SIB) for [base + disp]: always mod 01/10, so rbp and r13 need no
- * special case; rsp and r12 need a SIB byte. */
+/* ModRM (+SIB) for [base + disp]: mod 00 (no displacement) for disp 0
+ * except with rbp/r13 (whose mod 00 means rip-relative / disp32), else mod
+ * 01/10; rsp and r12 need a SIB byte. */
 static void emit_modrm_mem(struct ebpfvm_jit *j, unsigned reg, unsigned base, int32_t disp)
 {
     bool short_disp = fits_s8(disp);
-    emit1(j, (uint8_t)((short_disp ? 0x40 : 0x80) | (reg & 7) << 3 | (base & 7)));
+    bool no_disp = disp == 0 && (base & 7) != RBP;
+    emit1(j, (uint8_t)((no_disp ? 0x00 : short_disp ? 0x40 : 0x80) | (reg & 7) << 3 | (base & 7)));
     if ((base & 7) == RSP)
         emit1(j, 0x24); /* SIB: no index, base */
+    if (no_disp)
+        return;
     if (short_disp)
         emit1(j, (uint8_t)(disp & 0xff));
     else
@@ -252,6 +271,53 @@ static void emit_load_imm64(struct ebpfvm_jit *j, unsigned dst, uint64_t imm)
         emit_mov_ri_sx(j, dst, ebpf_as_s32((uint32_t)imm));
     else
         emit_movabs(j, dst, imm);
+}
+
+/* ------------------------------------------------- constant blinding */
+
+/*
+ * Constant blinding (EBPFVM_JIT_BLIND): no immediate of the program appears
+ * in the code. Each is emitted as (imm ^ key) and xor'ed with the key of its
+ * instruction at run time, so that a program cannot place chosen bytes in
+ * executable memory (JIT spraying). Keys are drawn once per compilation and
+ * never 0, so emitted sizes are the same in every pass.
+ */
+
+/* reg = imm sign-extended to 64 bits (w) or zero-extended imm32 (!w),
+ * blinded when the compilation blinds. */
+static void emit_imm(struct ebpfvm_jit *j, bool w, unsigned reg, int32_t imm)
+{
+    if (!j->blind) {
+        if (imm == 0)
+            emit_alu_rr(j, ALU_XOR, false, reg, reg);     /* xor reg32, reg32 (zero-extends) */
+        else if (w && imm < 0)
+            emit_mov_ri_sx(j, reg, imm);                  /* mov reg, imm (sign-extended) */
+        else
+            emit_mov_ri32(j, reg, (uint32_t)imm);         /* mov reg32, imm (zero-extends: for imm >= 0
+                                                           * also the sign extension) */
+        return;
+    }
+    uint32_t key = j->keys[j->pc];
+    int32_t blinded = ebpf_as_s32((uint32_t)imm ^ key);
+    if (w)
+        emit_mov_ri_sx(j, reg, blinded);                  /* mov reg, imm ^ key */
+    else
+        emit_mov_ri32(j, reg, (uint32_t)blinded);         /* mov reg32, imm ^ key */
+    /* sign extension commutes with xor: sx(a) ^ sx(b) == sx(a ^ b) */
+    emit_alu_ri(j, ALU_XOR, w, reg, ebpf_as_s32(key));    /* xor reg, key */
+}
+
+/* dst = imm64 (LD_IMM64), blinded with the keys of both of its words. */
+static void emit_imm64(struct ebpfvm_jit *j, unsigned dst, uint64_t imm)
+{
+    if (!j->blind) {
+        emit_load_imm64(j, dst, imm);                     /* mov dst, imm64 */
+        return;
+    }
+    uint64_t key = (uint64_t)j->keys[j->pc] | (uint64_t)j->keys[j->pc + 1] << 32;
+    emit_movabs(j, dst, imm ^ key);                       /* movabs dst, imm ^ key */
+    emit_movabs(j, REG_TMP, key);                         /* movabs r10, key */
+    emit_alu_rr(j, ALU_XOR, true, dst, REG_TMP);          /* xor dst, r10 */
 }
 
 /* imul dst, src */
@@ -447,6 +513,23 @@ static void emit_lock_cmpxchg(struct ebpfvm_jit *j, bool w, unsigned base, int32
     emit_modrm_mem(j, src, base, off);
 }
 
+/* xorps xmm0, xmm0 */
+static void emit_xorps_xmm0(struct ebpfvm_jit *j)
+{
+    emit1(j, 0x0f);
+    emit1(j, 0x57);
+    emit1(j, 0xc0);
+}
+
+/* movups [base + off], xmm0 */
+static void emit_movups_store_xmm0(struct ebpfvm_jit *j, unsigned base, int32_t off)
+{
+    emit_rex(j, false, 0, base, false);
+    emit1(j, 0x0f);
+    emit1(j, 0x11);
+    emit_modrm_mem(j, 0, base, off);
+}
+
 /* push reg */
 static void emit_push(struct ebpfvm_jit *j, unsigned reg)
 {
@@ -568,6 +651,42 @@ static void emit_entry(struct ebpfvm_jit *j)
     emit1(j, (uint8_t)(disp & 0xff));
 }
 
+/*
+ * How many bytes below r10 a program can reach: when r10 is used only as
+ * the base of loads, stores and atomics with constant offsets inside the
+ * frame, the deepest of them (rounded to 8); otherwise (r10 copied, passed,
+ * compared or an access outside the frame) the whole EBPF_STACK_SIZE.
+ * Bytes no instruction can reach need no zeroing: no run can observe them.
+ */
+static unsigned stack_reach(const struct ebpfvm_prog *prog)
+{
+    unsigned reach = 0;
+    for (size_t pc = 0; pc < prog->count; pc++) {
+        const struct ebpfvm_dinsn *d = &prog->code[pc];
+        const struct ebpf_insn *in = &prog->insns[pc];
+        if (d->form >= EBPF_OP_COUNT_)
+            continue; /* the second word of an LD_IMM64 */
+        uint8_t fmt = ebpfvm__forms[d->form].format;
+        bool base_use = (fmt == EBPF_FMT_LDX && in->src_reg == EBPF_REG_FP) ||
+                        ((fmt == EBPF_FMT_ST || fmt == EBPF_FMT_STX || fmt == EBPF_FMT_ATOMIC) &&
+                         in->dst_reg == EBPF_REG_FP);
+        bool other_use = (fmt == EBPF_FMT_LDX ? in->dst_reg == EBPF_REG_FP
+                          : base_use        ? in->src_reg == EBPF_REG_FP
+                                            : in->dst_reg == EBPF_REG_FP || in->src_reg == EBPF_REG_FP);
+        if (other_use)
+            return EBPF_STACK_SIZE;
+        if (!base_use)
+            continue;
+        int64_t lo = in->off, hi = (int64_t)in->off + (int64_t)ebpfvm__size_bytes(in->opcode);
+        if (lo < -EBPF_STACK_SIZE || hi > 0)
+            return EBPF_STACK_SIZE;
+        unsigned need = (unsigned)((-lo + 7) / 8 * 8);
+        if (need > reach)
+            reach = need;
+    }
+    return reach;
+}
+
 /* A BPF function's prologue: save r6-r9 and r10, new frame of 512 bytes. */
 static void emit_function_prologue(struct ebpfvm_jit *j)
 {
@@ -579,18 +698,33 @@ static void emit_function_prologue(struct ebpfvm_jit *j)
     emit_alu_rr(j, ALU_MOV, true, RBP, RSP);         /* mov rbp, rsp */
     emit_alu_ri(j, ALU_SUB, true, RSP, EBPF_STACK_SIZE); /* sub rsp, 512 */
     /* The first frame at each depth in a run starts zeroed, as in the
-     * interpreter: no run reads the host's stale stack bytes. */
+     * interpreter: no run reads the host's stale stack bytes. Only the
+     * bytes the program can reach are zeroed (stack_reach). */
+    unsigned bytes = stack_reach(j->prog);
+    if (bytes == 0)
+        return;
     emit_load(j, 4, false, REG_TMP2, REG_RUN, RUN_OFF(depth));     /* mov r11d, [r12 + depth] */
     emit_alu_mr(j, ALU_CMP, false, REG_RUN, RUN_OFF(zeroed), REG_TMP2); /* cmp [r12 + zeroed], r11d */
     size_t done = emit_jcc_local(j, CC_A);                         /* ja .done */
     emit_alu_ri(j, ALU_ADD, false, REG_TMP2, 1);                   /* add r11d, 1 */
     emit_store_reg(j, 4, REG_RUN, RUN_OFF(zeroed), REG_TMP2);      /* mov [r12 + zeroed], r11d */
-    emit_lea(j, REG_TMP, RBP, -EBPF_STACK_SIZE);                   /* lea r10, [rbp - 512] */
-    size_t again = j->len;                                         /* .again: */
-    emit_store_imm(j, 8, REG_TMP, 0, 0);                           /* mov qword [r10], 0 */
-    emit_alu_ri(j, ALU_ADD, true, REG_TMP, 8);                     /* add r10, 8 */
-    emit_alu_rr(j, ALU_CMP, true, REG_TMP, RBP);                   /* cmp r10, rbp */
-    emit_jcc_back(j, CC_B, again);                                 /* jb .again */
+    if (bytes <= 64) {
+        emit_alu_rr(j, ALU_XOR, false, REG_TMP2, REG_TMP2);        /* xor r11d, r11d */
+        for (unsigned at = 8; at <= bytes; at += 8)
+            emit_store_reg(j, 8, RBP, -(int32_t)at, REG_TMP2);     /* mov [rbp - at], r11 */
+    } else {
+        /* 64 bytes per round with four 16-byte stores (SSE2 is part of
+         * x86-64; xmm0 is caller-saved and used nowhere else). */
+        unsigned rounded = (bytes + 63) / 64 * 64;
+        emit_xorps_xmm0(j);                                        /* xorps xmm0, xmm0 */
+        emit_lea(j, REG_TMP, RBP, -(int32_t)rounded);              /* lea r10, [rbp - rounded] */
+        size_t again = j->len;                                     /* .again: */
+        for (int32_t at = 0; at < 64; at += 16)
+            emit_movups_store_xmm0(j, REG_TMP, at);                /* movups [r10 + at], xmm0 */
+        emit_alu_ri(j, ALU_ADD, true, REG_TMP, 64);                /* add r10, 64 */
+        emit_alu_rr(j, ALU_CMP, true, REG_TMP, RBP);               /* cmp r10, rbp */
+        emit_jcc_back(j, CC_B, again);                             /* jb .again */
+    }
     ebpfvm__jit_local_bind(j, done);                               /* .done: */
 }
 
@@ -702,10 +836,7 @@ static void emit_divmod_imm(struct ebpfvm_jit *j, bool w, bool is_signed, bool i
             emit_neg(j, w, dst);                      /* neg dst */
         return;
     }
-    if (w)
-        emit_mov_ri_sx(j, REG_TMP2, imm);             /* mov r11, imm */
-    else
-        emit_mov_ri32(j, REG_TMP2, (uint32_t)imm);    /* mov r11d, imm */
+    emit_imm(j, w, REG_TMP2, imm);                    /* mov r11, imm (blinded or not) */
     emit_divmod(j, w, is_signed, is_mod, dst);
 }
 
@@ -789,24 +920,30 @@ static void emit_alu(struct ebpfvm_jit *j, enum ebpf_insn_form form, const struc
     case EBPF_ALU_OR:
     case EBPF_ALU_AND:
     case EBPF_ALU_XOR:
-        if (reg_src)
-            emit_alu_rr(j, alu_of(op), w, dst, src);
-        else
-            emit_alu_ri(j, alu_of(op), w, dst, imm);
+        if (reg_src) {
+            emit_alu_rr(j, alu_of(op), w, dst, src);  /* add dst, src */
+        } else if (j->blind) {
+            emit_imm(j, w, REG_TMP, imm);             /* r10 = imm (blinded) */
+            emit_alu_rr(j, alu_of(op), w, dst, REG_TMP); /* add dst, r10 */
+        } else {
+            emit_alu_ri(j, alu_of(op), w, dst, imm);  /* add dst, imm */
+        }
         return;
     case EBPF_ALU_MOV:
         if (reg_src)
             emit_alu_rr(j, ALU_MOV, w, dst, src);     /* mov dst, src */
-        else if (w)
-            emit_mov_ri_sx(j, dst, imm);              /* mov dst, imm (sign-extended) */
         else
-            emit_mov_ri32(j, dst, (uint32_t)imm);     /* mov dst32, imm */
+            emit_imm(j, w, dst, imm);                 /* mov dst, imm (64: sign-extended) */
         return;
     case EBPF_ALU_MUL:
-        if (reg_src)
+        if (reg_src) {
             emit_imul_rr(j, w, dst, src);             /* imul dst, src */
-        else
+        } else if (j->blind) {
+            emit_imm(j, w, REG_TMP, imm);             /* r10 = imm (blinded) */
+            emit_imul_rr(j, w, dst, REG_TMP);         /* imul dst, r10 */
+        } else {
             emit_imul_rri(j, w, dst, dst, imm);       /* imul dst, dst, imm */
+        }
         return;
     case EBPF_ALU_DIV:
     case EBPF_ALU_MOD:
@@ -824,7 +961,10 @@ static void emit_alu(struct ebpfvm_jit *j, enum ebpf_insn_form form, const struc
             emit_shift_reg(j, shift_of(op), w, dst, src);
         } else {
             uint8_t n = (uint8_t)((uint32_t)imm & (w ? 63u : 31u));
-            if (n)
+            if (j->blind) {
+                emit_imm(j, false, REG_TMP, n);            /* r10d = n (blinded) */
+                emit_shift_reg(j, shift_of(op), w, dst, REG_TMP); /* shl dst, r10b */
+            } else if (n)
                 emit_shift_ri(j, shift_of(op), w, dst, n); /* shl dst, n */
             else if (!w)
                 emit_alu_rr(j, ALU_MOV, false, dst, dst);   /* mov dst32, dst32 */
@@ -913,12 +1053,18 @@ static void emit_cond_jump(struct ebpfvm_jit *j, const struct ebpf_insn *in, boo
     unsigned op = EBPF_OP(in->opcode);
     unsigned dst = reg_map[in->dst_reg];
     enum x86_alu cmp = op == EBPF_JMP_JSET ? ALU_TEST : ALU_CMP;
-    if (reg_src)
+    if (reg_src) {
         emit_alu_rr(j, cmp, w, dst, reg_map[in->src_reg]); /* cmp/test dst, src */
-    else if (cmp == ALU_TEST)
+    } else if (j->blind) {
+        emit_imm(j, w, REG_TMP, in->imm);                   /* r10 = imm (blinded) */
+        emit_alu_rr(j, cmp, w, dst, REG_TMP);               /* cmp/test dst, r10 */
+    } else if (cmp == ALU_TEST) {
         emit_test_ri(j, w, dst, in->imm);                   /* test dst, imm */
-    else
+    } else if (in->imm == 0) {
+        emit_alu_rr(j, ALU_TEST, w, dst, dst);              /* test dst, dst: the flags of cmp dst, 0 */
+    } else {
         emit_alu_ri(j, ALU_CMP, w, dst, in->imm);           /* cmp dst, imm */
+    }
     emit_jcc_label(j, cc_of(op), ebpfvm__jit_label_insn(j, target));
 }
 
@@ -970,10 +1116,10 @@ static void emit_packet_load(struct ebpfvm_jit *j, const struct ebpf_insn *in, b
 {
     unsigned size = ebpfvm__size_bytes(in->opcode);
     if (indirect) {
-        emit_alu_rr(j, ALU_MOV, true, REG_TMP2, reg_map[in->src_reg]); /* mov r11, src */
-        emit_alu_ri(j, ALU_ADD, true, REG_TMP2, in->imm);               /* add r11, imm */
+        emit_imm(j, true, REG_TMP2, in->imm);                           /* mov r11, imm (blinded or not) */
+        emit_alu_rr(j, ALU_ADD, true, REG_TMP2, reg_map[in->src_reg]);  /* add r11, src */
     } else {
-        emit_mov_ri_sx(j, REG_TMP2, in->imm);                           /* mov r11, imm */
+        emit_imm(j, true, REG_TMP2, in->imm);                           /* mov r11, imm (blinded or not) */
     }
     emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(ctx_size));        /* mov r10, [r12 + ctx_size] */
     emit_alu_ri(j, ALU_CMP, true, REG_TMP, (int32_t)size);              /* cmp r10, size */
@@ -1023,15 +1169,25 @@ static void emit_insn(struct ebpfvm_jit *j, uint32_t pc)
                              pc);
             return;
         }
-        emit_load_imm64(j, reg_map[in->dst_reg], d->u.uimm);  /* mov dst, imm64 */
+        emit_imm64(j, reg_map[in->dst_reg], d->u.uimm);       /* mov dst, imm64 */
         return;
     case EBPF_FMT_LDX:
-        emit_load(j, ebpfvm__size_bytes(in->opcode), EBPF_MODE(in->opcode) == EBPF_MODE_MEMSX, reg_map[in->dst_reg],
-                  reg_map[in->src_reg], in->off);              /* mov dst, [src + off] */
+        /* From the decoded instruction: the load-time context pass may have
+         * rewritten its form, size and offset (a u32 xdp_md field read
+         * becomes a u64 load of the runtime context). */
+        emit_load(j, d->size, EBPF_MODE(info->opcode) == EBPF_MODE_MEMSX, reg_map[in->dst_reg],
+                  reg_map[in->src_reg], d->off);               /* mov dst, [src + off] */
         return;
-    case EBPF_FMT_ST:
-        emit_store_imm(j, ebpfvm__size_bytes(in->opcode), reg_map[in->dst_reg], in->off, in->imm); /* mov [dst + off], imm */
+    case EBPF_FMT_ST: {
+        unsigned size = ebpfvm__size_bytes(in->opcode);
+        if (j->blind) {
+            emit_imm(j, size == 8, REG_TMP, in->imm);                                /* r10 = imm (blinded) */
+            emit_store_reg(j, size, reg_map[in->dst_reg], in->off, REG_TMP);         /* mov [dst + off], r10 */
+        } else {
+            emit_store_imm(j, size, reg_map[in->dst_reg], in->off, in->imm);         /* mov [dst + off], imm */
+        }
         return;
+    }
     case EBPF_FMT_STX:
         emit_store_reg(j, ebpfvm__size_bytes(in->opcode), reg_map[in->dst_reg], in->off, reg_map[in->src_reg]); /* mov [dst + off], src */
         return;

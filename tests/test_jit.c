@@ -24,6 +24,8 @@
 
 #include "insn.h"
 #include "vm/arith.h"
+#include "ebpfvm/xdp.h"
+#include "jit/jit.h"
 #include "vm/internal.h"
 
 #if defined(__x86_64__)
@@ -87,12 +89,16 @@ static ebpfvm_vm *jit_vm(void)
     return vm;
 }
 
+/* Flags added to every compilation of load_and_jit (EBPFVM_JIT_BLIND in the
+ * blinded variants; each criterion test runs in its own process). */
+static uint32_t extra_jit_flags;
+
 static ebpfvm_prog *load_and_jit(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count)
 {
     ebpfvm_prog *prog = NULL;
     int err = ebpfvm_prog_load(vm, insns, count, NULL, &prog);
     cr_assert_eq(err, 0, "load failed (%d): %s", err, ebpfvm_vm_errmsg(vm));
-    err = ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED);
+    err = ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED | extra_jit_flags);
     cr_assert_eq(err, 0, "jit failed (%d): %s", err, ebpfvm_vm_errmsg(vm));
     cr_assert(ebpfvm_prog_is_jitted(prog));
     return prog;
@@ -248,7 +254,7 @@ Test(jit_alu, every_register_form_every_register_pair)
     ebpfvm_vm_destroy(vm);
 }
 
-Test(jit_alu, every_immediate_and_unary_form)
+static void every_immediate_and_unary_form(void)
 {
     static const int32_t imms[] = {0, 1, -1, 2, 7, -7, 31, 32, 63, 64, 127, 128, -128, 0x7fffffff, INT32_MIN,
                                    0x12345678};
@@ -264,8 +270,13 @@ Test(jit_alu, every_immediate_and_unary_form)
     ebpfvm_vm_destroy(vm);
 }
 
+Test(jit_alu, every_immediate_and_unary_form)
+{
+    every_immediate_and_unary_form();
+}
+
 /* r0 = (dst cond src) ? 1 : 2, values from memory. */
-Test(jit_jmp, every_conditional_form_against_arith)
+static void every_conditional_form_against_arith(void)
 {
     ebpfvm_vm *vm = jit_vm();
     static const int32_t imms[] = {0, 1, -1, 0x7fffffff, INT32_MIN, 64};
@@ -301,6 +312,11 @@ Test(jit_jmp, every_conditional_form_against_arith)
         }
     }
     ebpfvm_vm_destroy(vm);
+}
+
+Test(jit_jmp, every_conditional_form_against_arith)
+{
+    every_conditional_form_against_arith();
 }
 
 Test(jit_alu, division_and_modulo_edge_cases)
@@ -393,7 +409,7 @@ static int32_t random_imm(void)
  * helper calls; at the end every register and stack slot is folded into r0.
  * JIT and interpreter must agree on every one.
  */
-Test(jit_random, differential_against_the_interpreter)
+static void random_differential(void)
 {
     enum { BODY = 48, SLOTS = 8 };
     ebpfvm_vm *vm = jit_vm();
@@ -488,6 +504,11 @@ Test(jit_random, differential_against_the_interpreter)
         ebpfvm_prog_destroy(prog);
     }
     ebpfvm_vm_destroy(vm);
+}
+
+Test(jit_random, differential_against_the_interpreter)
+{
+    random_differential();
 }
 
 /* ------------------------------------------------- memory and atomics */
@@ -1085,12 +1106,432 @@ Test(jit_fallback, mmap_failure_falls_back)
     limit.rlim_cur = RLIM_INFINITY;
     cr_assert_eq(setrlimit(RLIMIT_AS, &limit), 0);
     cr_assert_eq(err, EBPFVM_ERR_NOMEM);
-    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "jit: mmap of 4096 bytes failed");
-    cr_assert_str_eq(last_log, "jit: prog: falling back to the interpreter: mmap of 4096 bytes failed");
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "jit: mmap of 8192 bytes failed");
+    cr_assert_str_eq(last_log, "jit: prog: falling back to the interpreter: mmap of 8192 bytes failed");
     cr_assert_not(ebpfvm_prog_is_jitted(prog));
     ebpfvm_vm_destroy(vm);
 }
 #endif
+
+/*
+ * Only the stack bytes a program can reach are zeroed: r10 used as a plain
+ * base reaches its deepest offset; a copy of r10 reaches the whole frame.
+ * A first program fills the native stack with garbage (a helper's frame
+ * and a deep BPF frame) so that a missing zeroing shows.
+ */
+static uint64_t helper_dirty_stack(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                   ebpfvm_env *env)
+{
+    (void)r2, (void)r3, (void)r4, (void)r5, (void)env;
+    volatile uint8_t junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)(0xa5 ^ i ^ r1);
+    return junk[r1 % sizeof junk];
+}
+
+Test(jit_mem, stack_zeroing_covers_every_reachable_byte)
+{
+    ebpfvm_vm *vm = jit_vm();
+    cr_assert_eq(ebpfvm_vm_register_helper(vm, 10, "dirty", helper_dirty_stack, NULL), 0);
+    static const struct {
+        const char *what;
+        struct ebpf_insn code[6];
+        size_t n;
+    } readers[] = {
+        {"direct -8", {EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT()}, 2},
+        {"direct -72 (past the unrolled stores)", {EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -72), EBPF_EXIT()}, 2},
+        {"direct -512", {EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -512), EBPF_EXIT()}, 2},
+        {"byte at -61", {EBPF_LDX_MEM(EBPF_SIZE_B, 0, 10, -61), EBPF_EXIT()}, 2},
+        {"copy of r10", {EBPF_MOV64_REG(1, 10), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 1, -504), EBPF_EXIT()}, 3},
+        {"r10 - 8 as a base, offset beyond",
+         {EBPF_ST_MEM(EBPF_SIZE_B, 10, -1, 0), EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -8),
+          EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 2, -256), EBPF_EXIT()},
+         5},
+    };
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++) {
+        ebpfvm_prog *reader = load_and_jit(vm, readers[i].code, readers[i].n);
+        for (int round = 0; round < 3; round++) {
+            /* Dirty the native stack: a BPF frame filled with a pattern
+             * (where the reader's frame will be) and a helper's frame. */
+            struct ebpf_insn fill[64 + 3];
+            size_t nf = 0;
+            for (int16_t at = -8; at >= -512; at -= 8)
+                fill[nf++] = EBPF_ST_MEM(EBPF_SIZE_DW, 10, at, 0x5a5a5a5a + round);
+            fill[nf++] = EBPF_MOV64_IMM(1, round);
+            fill[nf++] = EBPF_CALL_HELPER(10);
+            fill[nf++] = EBPF_EXIT();
+            ebpfvm_prog *dirty = load_and_jit(vm, fill, nf);
+            struct ebpfvm_run_result res;
+            cr_assert_eq(run_jit(dirty, NULL, 0, NULL, &res), 0);
+            cr_assert_eq(run_jit(reader, NULL, 0, NULL, &res), 0);
+            cr_assert_eq(res.r0, 0, "%s: read 0x%" PRIx64 " from the stack", readers[i].what, res.r0);
+            ebpfvm_prog_destroy(dirty);
+        }
+        ebpfvm_prog_destroy(reader);
+    }
+    ebpfvm_vm_destroy(vm);
+}
+
+/* ---------------------------------------------- program-type rewrites */
+
+/* An XDP program's xdp_md reads are rewritten at load time into 64-bit
+ * loads of struct ebpfvm_xdp_buff: native code must use the rewritten
+ * access (a u32 load would read half a pointer). */
+Test(jit_mem, xdp_context_loads_use_the_rewritten_access)
+{
+    ebpfvm_vm *vm = jit_vm();
+    const struct ebpf_insn code[] = {
+        EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 4), /* r2 = ctx->data_end */
+        EBPF_LDX_MEM(EBPF_SIZE_W, 3, 1, 0), /* r3 = ctx->data */
+        EBPF_MOV64_REG(0, 2),
+        EBPF_ALU64_REG(EBPF_ALU_SUB, 0, 3),
+        EBPF_LDX_MEM(EBPF_SIZE_B, 4, 3, 13),  /* the EtherType's low byte */
+        EBPF_ALU64_IMM(EBPF_ALU_LSH, 4, 16),
+        EBPF_ALU64_REG(EBPF_ALU_OR, 0, 4),
+        EBPF_EXIT(),
+    };
+    struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = EBPFVM_PROG_TYPE_XDP};
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_prog_load(vm, code, EBPF_NWORDS(code), &lo, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED), 0, "%s", ebpfvm_vm_errmsg(vm));
+    static uint8_t frame[EBPFVM_XDP_FRAME_SIZE];
+    uint8_t pkt[60] = {0};
+    pkt[12] = 0x08;
+    pkt[13] = 0x06;
+    struct ebpfvm_xdp_buff buff;
+    cr_assert_eq(ebpfvm_xdp_buff_init(&buff, frame, sizeof frame, pkt, sizeof pkt), 0);
+    struct ebpfvm_run_opts opts = {.sz = sizeof opts, .mode = EBPFVM_EXEC_JIT};
+    struct ebpfvm_run_result res;
+    cr_assert_eq(ebpfvm_prog_run(prog, &buff, sizeof buff, &opts, &res), 0, "%s", res.message);
+    cr_assert_eq(res.r0, (0x06u << 16) | 60u);
+    ebpfvm_vm_destroy(vm);
+}
+
+/* ------------------------------------------------- constant blinding */
+
+Test(jit_blind, every_immediate_form_blinded)
+{
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    every_immediate_and_unary_form();
+}
+
+Test(jit_blind, every_conditional_form_blinded)
+{
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    every_conditional_form_against_arith();
+}
+
+Test(jit_blind, differential_against_the_interpreter_blinded)
+{
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    random_differential();
+}
+
+Test(jit_blind, legacy_packet_loads_blinded)
+{
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    uint8_t pkt[8] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0};
+    cr_assert_eq(jit_r0(PROG(EBPF_LD_ABS(EBPF_SIZE_W, 2), EBPF_EXIT()), 2, pkt, sizeof pkt), 0x56789abcu);
+    cr_assert_eq(jit_r0(PROG(EBPF_MOV64_IMM(3, 5), EBPF_LD_IND(EBPF_SIZE_H, 3, -4), EBPF_EXIT()), 3, pkt, sizeof pkt),
+                 0x3456u);
+    cr_assert_eq(jit_r0(PROG(EBPF_MOV64_IMM(0, 5), EBPF_LD_ABS(EBPF_SIZE_B, 8), EBPF_EXIT()), 3, pkt, sizeof pkt), 0);
+}
+
+static bool code_contains(const ebpfvm_prog *prog, uint32_t value)
+{
+    size_t size = 0;
+    const uint8_t *code = ebpfvm_prog_jit_code(prog, &size);
+    cr_assert_not_null(code);
+    for (size_t i = 0; i + 4 <= size; i++)
+        if (memcmp(code + i, &value, 4) == 0)
+            return true;
+    return false;
+}
+
+/* Each instruction kind that carries a 4-byte immediate: the constant is in
+ * the code without blinding and nowhere in it with blinding; both agree
+ * with the interpreter. */
+Test(jit_blind, no_immediate_of_the_program_in_the_code)
+{
+    enum { K = 0x12345678 };
+    static const struct {
+        const char *what;
+        struct ebpf_insn code[5];
+        size_t n;
+    } cases[] = {
+        {"mov64", {EBPF_MOV64_IMM(0, K), EBPF_EXIT()}, 2},
+        {"mov32", {EBPF_MOV32_IMM(0, K), EBPF_EXIT()}, 2},
+        {"add64", {EBPF_MOV64_IMM(0, 3), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, K), EBPF_EXIT()}, 3},
+        {"xor32", {EBPF_MOV64_IMM(0, -3), EBPF_ALU32_IMM(EBPF_ALU_XOR, 0, K), EBPF_EXIT()}, 3},
+        {"and64", {EBPF_MOV64_IMM(0, -3), EBPF_ALU64_IMM(EBPF_ALU_AND, 0, K), EBPF_EXIT()}, 3},
+        {"mul64", {EBPF_MOV64_IMM(0, 3), EBPF_ALU64_IMM(EBPF_ALU_MUL, 0, K), EBPF_EXIT()}, 3},
+        {"div64", {EBPF_MOV64_IMM(0, -3), EBPF_ALU64_IMM(EBPF_ALU_DIV, 0, K), EBPF_EXIT()}, 3},
+        {"smod32", {EBPF_MOV64_IMM(0, -3), EBPF_SALU32_IMM(EBPF_ALU_MOD, 0, K), EBPF_EXIT()}, 3},
+        {"jeq64", {EBPF_MOV64_IMM(0, K), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, K, 1), EBPF_MOV64_IMM(0, 1), EBPF_EXIT()}, 4},
+        {"jset32", {EBPF_MOV64_IMM(0, 8), EBPF_JMP32_IMM(EBPF_JMP_JSET, 0, K, 1), EBPF_MOV64_IMM(0, 1), EBPF_EXIT()},
+         4},
+        {"stw", {EBPF_ST_MEM(EBPF_SIZE_W, 10, -8, K), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT()}, 3},
+        {"stdw", {EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, K), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT()}, 3},
+        {"lddw", {EBPF_LD_IMM64(0, K), EBPF_EXIT()}, 3},
+        {"lddw high", {EBPF_LD_IMM64(0, (uint64_t)K << 32 | 0x9abcdef0u), EBPF_EXIT()}, 3},
+        {"ldabs", {EBPF_LD_ABS(EBPF_SIZE_B, K), EBPF_EXIT()}, 2},
+        {"ldind", {EBPF_MOV64_IMM(2, 0), EBPF_LD_IND(EBPF_SIZE_B, 2, K), EBPF_EXIT()}, 3},
+    };
+    ebpfvm_vm *vm = jit_vm();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t r0[2];
+        for (int blind = 0; blind < 2; blind++) {
+            extra_jit_flags = blind ? EBPFVM_JIT_BLIND : 0;
+            ebpfvm_prog *prog = load_and_jit(vm, cases[i].code, cases[i].n);
+            if (blind)
+                cr_assert_not(code_contains(prog, K), "%s: 0x%x in the blinded code", cases[i].what, K);
+            else
+                cr_assert(code_contains(prog, K), "%s: 0x%x not in the plain code", cases[i].what, K);
+            uint8_t pkt[16] = {0};
+            struct ebpfvm_run_result res;
+            cr_assert_eq(run_compare(prog, pkt, sizeof pkt, &res), 0, "%s: %s", cases[i].what, res.message);
+            r0[blind] = res.r0;
+            ebpfvm_prog_destroy(prog);
+        }
+        cr_assert_eq(r0[0], r0[1], "%s", cases[i].what);
+    }
+    ebpfvm_vm_destroy(vm);
+}
+
+/* Keys are fresh per compilation: two compilations of one program differ,
+ * and blinding costs code. */
+Test(jit_blind, keys_differ_between_compilations)
+{
+    const struct ebpf_insn code[] = {EBPF_MOV64_IMM(0, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 2), EBPF_EXIT()};
+    ebpfvm_vm *vm = jit_vm();
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    ebpfvm_prog *a = load_and_jit(vm, code, 3);
+    ebpfvm_prog *b = load_and_jit(vm, code, 3);
+    extra_jit_flags = 0;
+    ebpfvm_prog *plain = load_and_jit(vm, code, 3);
+    size_t sa = 0, sb = 0, sp = 0;
+    const void *ca = ebpfvm_prog_jit_code(a, &sa), *cb = ebpfvm_prog_jit_code(b, &sb);
+    ebpfvm_prog_jit_code(plain, &sp);
+    cr_assert_eq(sa, sb);
+    cr_assert_gt(sa, sp);
+    cr_assert_neq(memcmp(ca, cb, sa), 0, "two blinded compilations produced the same bytes");
+    ebpfvm_vm_destroy(vm);
+}
+
+static int no_random_bytes(void *buf, size_t len)
+{
+    (void)buf, (void)len;
+    return -1;
+}
+
+/* With blinding the keys are one more allocation, after the label arrays. */
+Test(jit_blind, out_of_memory_at_each_allocation_blinded)
+{
+    static const char *const messages[] = {
+        "jit: out of memory for 7 labels",
+        "jit: out of memory for 7 labels",
+        "jit: out of memory for 7 labels",
+        "jit: out of memory for 3 blinding keys",
+        "jit: out of memory for 4096 bytes of code",
+        "jit: out of memory for jump fixups",
+    };
+    for (int k = 0; k < 6; k++) {
+        ebpfvm_vm *vm = NULL;
+        struct ebpfvm_vm_opts opts = {.sz = sizeof opts, .alloc = failing_alloc};
+        fail_after = -1;
+        cr_assert_eq(ebpfvm_vm_create(&opts, &vm), 0);
+        ebpfvm_prog *prog = NULL;
+        cr_assert_eq(ebpfvm_prog_load(vm, PROG(EBPF_MOV64_IMM(0, 1), EBPF_JA(0), EBPF_EXIT()), 3, NULL, &prog), 0);
+        fail_after = k;
+        cr_assert_eq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED | EBPFVM_JIT_BLIND), EBPFVM_ERR_NOMEM,
+                     "allocation %d", k);
+        cr_assert_str_eq(ebpfvm_vm_errmsg(vm), messages[k]);
+        cr_assert_not(ebpfvm_prog_is_jitted(prog));
+        fail_after = -1;
+        cr_assert_eq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED | EBPFVM_JIT_BLIND), 0);
+        struct ebpfvm_run_result res;
+        cr_assert_eq(run_jit(prog, NULL, 0, NULL, &res), 0);
+        cr_assert_eq(res.r0, 1);
+        ebpfvm_vm_destroy(vm);
+    }
+}
+
+Test(jit_blind, no_random_bytes_falls_back)
+{
+    ebpfvm_vm *vm = jit_vm();
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_prog_load(vm, PROG(EBPF_MOV64_IMM(0, 1), EBPF_EXIT()), 2, NULL, &prog), 0);
+    ebpfvm__jit_random = no_random_bytes;
+    last_log[0] = '\0';
+    cr_assert_eq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED | EBPFVM_JIT_BLIND), EBPFVM_ERR_IO);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "jit: constant blinding: no random bytes from getrandom or /dev/urandom");
+    cr_assert_str_eq(last_log, "jit: prog: falling back to the interpreter: constant blinding: no random bytes from "
+                               "getrandom or /dev/urandom");
+    cr_assert_not(ebpfvm_prog_is_jitted(prog));
+    /* Without blinding no randomness is needed. */
+    cr_assert_eq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED), 0);
+    ebpfvm_vm_destroy(vm);
+}
+
+/* ------------------------------------------------ instruction offsets */
+
+/* Where the jump ending at `end` lands (rel8 or rel32 jmp/jcc), trying
+ * each encoding that fits the bytes; true if one of them reaches want. */
+static bool jump_lands_on(const uint8_t *code, size_t end, size_t want)
+{
+    if (end >= 2 && ((code[end - 2] & 0xf0) == 0x70 || code[end - 2] == 0xeb) &&
+        (int64_t)end + (int8_t)code[end - 1] == (int64_t)want)
+        return true;
+    if (end >= 6) {
+        int32_t d;
+        memcpy(&d, code + end - 4, 4);
+        bool jcc32 = code[end - 6] == 0x0f && (code[end - 5] & 0xf0) == 0x80;
+        bool jmp32 = code[end - 5] == 0xe9;
+        if ((jcc32 || jmp32) && (int64_t)end + d == (int64_t)want)
+            return true;
+    }
+    return false;
+}
+
+static void check_offsets(const ebpfvm_prog *prog, const struct ebpf_insn *code, size_t n)
+{
+    const uint32_t *off = NULL;
+    size_t count = 0, size = 0;
+    const uint8_t *native = ebpfvm_prog_jit_code(prog, &size);
+    cr_assert_eq(ebpfvm_prog_jit_offsets(prog, &off, &count), 0);
+    cr_assert_eq(count, n + 1);
+    cr_assert_eq(off[n], size);
+    cr_assert_gt(off[0], 0);
+    for (size_t pc = 0; pc < n; pc++)
+        cr_assert_leq(off[pc], off[pc + 1], "offsets decrease at %zu", pc);
+    for (size_t pc = 0; pc < n; pc++) {
+        uint8_t cls = EBPF_CLASS(code[pc].opcode), op = EBPF_OP(code[pc].opcode);
+        if ((cls != EBPF_CLASS_JMP && cls != EBPF_CLASS_JMP32) || op == EBPF_JMP_CALL || op == EBPF_JMP_EXIT)
+            continue;
+        int64_t rel = cls == EBPF_CLASS_JMP32 && op == EBPF_JMP_JA ? code[pc].imm : code[pc].off;
+        size_t target = (size_t)((int64_t)pc + 1 + rel);
+        cr_assert(jump_lands_on(native, off[pc + 1], off[target]), "jump at %zu does not land on offsets[%zu] = %u",
+                  pc, target, off[target]);
+    }
+}
+
+Test(jit_offsets, one_per_instruction_and_jumps_land_on_them)
+{
+    ebpfvm_vm *vm = jit_vm();
+    /* The prologue is the same for every program: offsets[0] is its size. */
+    const struct ebpf_insn tiny[] = {EBPF_EXIT()};
+    ebpfvm_prog *p1 = load_and_jit(vm, tiny, 1);
+    check_offsets(p1, tiny, 1);
+    const uint32_t *off1 = NULL;
+    size_t n1 = 0;
+    cr_assert_eq(ebpfvm_prog_jit_offsets(p1, &off1, &n1), 0);
+
+    struct ebpf_insn code[300];
+    size_t n = 0;
+    code[n++] = EBPF_MOV64_IMM(0, 0);
+    code[n++] = EBPF_MOV64_IMM(2, 3);
+    struct ebpf_insn ld[2] = {EBPF_LD_IMM64(4, 0x1122334455667788ull)};
+    code[n++] = ld[0];
+    code[n++] = ld[1];
+    code[n++] = EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 1, 100); /* forward, long */
+    code[n++] = EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 1, 1);   /* forward, short */
+    code[n++] = EBPF_JA(0);
+    size_t loop = n;
+    for (int i = 0; i < 100; i++)
+        code[n++] = EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100000);
+    code[n++] = EBPF_ALU64_IMM(EBPF_ALU_SUB, 2, 1);
+    code[n] = EBPF_JMP32_IMM(EBPF_JMP_JNE, 2, 0, (int16_t)((int64_t)loop - (int64_t)n - 1)); /* backward, long */
+    n++;
+    code[n++] = EBPF_JMP_REG(EBPF_JMP_JGT, 2, 0, -2);  /* backward, short */
+    code[n++] = EBPF_GOTOL(1);
+    code[n++] = EBPF_MOV64_IMM(0, -1);
+    code[n++] = EBPF_EXIT();
+    ebpfvm_prog *p2 = load_and_jit(vm, code, n);
+    check_offsets(p2, code, n);
+    const uint32_t *off2 = NULL;
+    size_t n2 = 0;
+    cr_assert_eq(ebpfvm_prog_jit_offsets(p2, &off2, &n2), 0);
+    cr_assert_eq(off1[0], off2[0]);
+    /* The second word of the LD_IMM64 is empty. */
+    cr_assert_eq(off2[3], off2[4]);
+    cr_assert_lt(off2[2], off2[3]);
+    struct ebpfvm_run_result res;
+    cr_assert_eq(run_compare(p2, NULL, 0, &res), 0);
+    cr_assert_eq(res.r0, 300u * 100000u);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(jit_offsets, blinded_code_too)
+{
+    extra_jit_flags = EBPFVM_JIT_BLIND;
+    ebpfvm_vm *vm = jit_vm();
+    const struct ebpf_insn code[] = {EBPF_MOV64_IMM(0, 5), EBPF_JMP_IMM(EBPF_JMP_JGT, 0, 9, 1),
+                                     EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, -1), EBPF_JMP_IMM(EBPF_JMP_JNE, 0, 0, -2),
+                                     EBPF_EXIT()};
+    ebpfvm_prog *prog = load_and_jit(vm, code, 5);
+    check_offsets(prog, code, 5);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(jit_offsets, errors)
+{
+    ebpfvm_vm *vm = jit_vm();
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_prog_load(vm, PROG(EBPF_MOV64_IMM(0, 1), EBPF_EXIT()), 2, NULL, &prog), 0);
+    const uint32_t *off = (const uint32_t *)&off;
+    size_t count = 7;
+    cr_assert_eq(ebpfvm_prog_jit_offsets(prog, &off, &count), EBPFVM_ERR_NOENT);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "jit: the program has no native code");
+    cr_assert_null(off);
+    cr_assert_eq(count, 0);
+    cr_assert_eq(ebpfvm_prog_jit_offsets(NULL, &off, &count), EBPFVM_ERR_INVAL);
+    cr_assert_eq(ebpfvm_prog_jit_offsets(prog, NULL, &count), EBPFVM_ERR_INVAL);
+    cr_assert_eq(ebpfvm_prog_jit_offsets(prog, &off, NULL), EBPFVM_ERR_INVAL);
+    ebpfvm_vm_destroy(vm);
+}
+
+/* ---------------------------------------------------- a huge program */
+
+/*
+ * 100,000 instructions: a forward gotol over the first 500, conditional
+ * jumps every 1000 instructions, and a backward gotol across the whole body
+ * taken once (r9 counts the rounds). Native code and interpreter agree.
+ */
+Test(jit_size, hundred_thousand_instructions)
+{
+    enum { N = 100000 };
+    struct ebpf_insn *code = calloc(N, sizeof *code);
+    cr_assert(code);
+    size_t n = 0;
+    code[n++] = EBPF_MOV64_IMM(0, 1);
+    code[n++] = EBPF_MOV64_IMM(9, 2);
+    size_t loop = n;
+    code[n++] = EBPF_GOTOL(500);
+    while (n < N - 6) {
+        size_t i = n;
+        if (i % 1000 == 0)
+            code[n++] = EBPF_JMP_IMM(EBPF_JMP_JSET, 0, 4, 300); /* taken for some values of r0 */
+        else if (i % 3 == 0)
+            code[n++] = EBPF_ALU64_IMM(EBPF_ALU_MUL, 0, 0x9e37);
+        else if (i % 3 == 1)
+            code[n++] = EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, (int32_t)i);
+        else
+            code[n++] = EBPF_ALU32_IMM(EBPF_ALU_XOR, 0, (int32_t)(i * 7));
+    }
+    code[n++] = EBPF_ALU64_IMM(EBPF_ALU_SUB, 9, 1);
+    code[n++] = EBPF_JMP_IMM(EBPF_JMP_JEQ, 9, 0, 1);
+    code[n] = EBPF_GOTOL((int32_t)((int64_t)loop - (int64_t)n - 1));
+    n++;
+    code[n++] = EBPF_EXIT();
+    cr_assert_leq(n, N);
+    ebpfvm_vm *vm = jit_vm();
+    ebpfvm_prog *prog = load_and_jit(vm, code, n);
+    check_offsets(prog, code, n);
+    struct ebpfvm_run_result res;
+    cr_assert_eq(run_compare(prog, NULL, 0, &res), 0);
+    ebpfvm_vm_destroy(vm);
+    free(code);
+}
 
 #else /* not x86-64 */
 

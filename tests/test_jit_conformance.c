@@ -7,7 +7,8 @@
  * and in the interpreter (FAST mode), each on its own copy of the `-- mem`
  * block. For every file: the JIT's r0 equals the expected result and the
  * interpreter's r0, and both leave the same memory. Helper 5 returns r1, as
- * the suite expects. The test skips when the folder is absent.
+ * the suite expects. The test skips when the folder is absent. The whole
+ * suite runs twice: plain and with EBPFVM_JIT_BLIND (constant blinding).
  */
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
@@ -65,7 +66,7 @@ static char **list_files(const char *dir, size_t *count)
 enum outcome { PASS, SKIPPED, FAILED };
 
 /* Run one file; on failure write the reason into why. */
-static enum outcome run_case(const char *dir, const char *name, char *why, size_t why_size)
+static enum outcome run_case(const char *dir, const char *name, uint32_t jit_flags, char *why, size_t why_size)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -101,7 +102,7 @@ static enum outcome run_case(const char *dir, const char *name, char *why, size_
         snprintf(why, why_size, "load: %s", ebpfvm_vm_errmsg(vm));
         goto done;
     }
-    if (ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED) != 0) {
+    if (ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED | jit_flags) != 0) {
         snprintf(why, why_size, "jit: %s", ebpfvm_vm_errmsg(vm));
         goto done;
     }
@@ -139,7 +140,7 @@ done:
     return result;
 }
 
-Test(jit_conformance, every_file_on_the_jit)
+static void every_file(uint32_t jit_flags, const char *label)
 {
     size_t n = 0;
     char **names = list_files(EBPFVM_CONFORMANCE_DIR, &n);
@@ -149,7 +150,7 @@ Test(jit_conformance, every_file_on_the_jit)
     char failures[4096] = "";
     for (size_t i = 0; i < n; i++) {
         char why[512] = "";
-        enum outcome o = run_case(EBPFVM_CONFORMANCE_DIR, names[i], why, sizeof why);
+        enum outcome o = run_case(EBPFVM_CONFORMANCE_DIR, names[i], jit_flags, why, sizeof why);
         if (o == PASS) {
             passed++;
         } else if (o == SKIPPED) {
@@ -162,10 +163,21 @@ Test(jit_conformance, every_file_on_the_jit)
         free(names[i]);
     }
     free(names);
-    cr_log_info("jit conformance: %zu of %zu passed, %zu skipped, %zu failed", passed, n, skipped, failed);
-    fprintf(stderr, "jit conformance: %zu of %zu passed, %zu skipped, %zu failed\n", passed, n, skipped, failed);
+    cr_log_info("%s: %zu of %zu passed, %zu skipped, %zu failed", label, passed, n, skipped, failed);
+    fprintf(stderr, "%s: %zu of %zu passed, %zu skipped, %zu failed\n", label, passed, n, skipped, failed);
     cr_assert_gt(passed, 0);
-    cr_assert_eq(failed, 0, "%zu of %zu conformance files failed on the JIT:%s", failed, n, failures);
+    cr_assert_eq(failed, 0, "%s: %zu of %zu conformance files failed:%s", label, failed, n, failures);
+}
+
+Test(jit_conformance, every_file_on_the_jit)
+{
+    every_file(0, "jit conformance");
+}
+
+/* The same with constant blinding: every immediate goes through a key. */
+Test(jit_conformance, every_file_on_the_blinding_jit)
+{
+    every_file(EBPFVM_JIT_BLIND, "jit conformance (blinded)");
 }
 
 #endif

@@ -1,0 +1,100 @@
+/*
+ * verifier/cfg.c - the control-flow checks done before exploring paths
+ * (the kernel's check_cfg): every jump lands inside the program and not in
+ * the middle of an LD_IMM64, no instruction falls through off the end,
+ * every instruction is reachable from the entry ("unreachable insn N").
+ * It also marks the prune points where the explorer keeps states: jump
+ * targets (loop heads included) and the instructions after conditional
+ * jumps.
+ *
+ * Back edges are allowed: loops are accepted when exploration proves that
+ * they end within the instruction budget (verifier.c).
+ */
+#include <string.h>
+
+#include "verifier/verifier_internal.h"
+
+static uint32_t insn_words(const struct venv *env, uint32_t pc)
+{
+    return ebpfvm__vformat(env, pc) == EBPF_FMT_LD_IMM64 ? 2 : 1;
+}
+
+int ebpfvm__check_cfg(struct venv *env)
+{
+    uint32_t n = env->count;
+    uint8_t *seen = ebpfvm__calloc(env->vm, n, 1);
+    uint32_t *work = ebpfvm__calloc(env->vm, n, sizeof *work);
+    int err = 0;
+    if (!seen || !work) {
+        err = EBPFVM_ERR_NOMEM;
+        goto out;
+    }
+    uint32_t top = 0;
+    work[top++] = 0;
+    seen[0] = 1;
+    while (top && !err) {
+        uint32_t pc = work[--top];
+        const struct ebpfvm_dinsn *d = &env->code[pc];
+        enum ebpf_insn_format fmt = ebpfvm__vformat(env, pc);
+        int64_t succ[2];
+        int nsucc = 0;
+        bool falls = true;
+        switch (fmt) {
+        case EBPF_FMT_EXIT:
+            falls = false;
+            break;
+        case EBPF_FMT_JA:
+        case EBPF_FMT_JA32:
+            falls = false;
+            succ[nsucc++] = (int64_t)pc + 1 + (fmt == EBPF_FMT_JA ? env->insns[pc].off : env->insns[pc].imm);
+            break;
+        case EBPF_FMT_JMP_IMM:
+        case EBPF_FMT_JMP_REG:
+            succ[nsucc++] = (int64_t)pc + 1 + env->insns[pc].off;
+            env->prune_point[pc + 1 < n ? pc + 1 : pc] = 1;
+            break;
+        case EBPF_FMT_CALL:
+            if (d->src == EBPF_PSEUDO_CALL_LOCAL)
+                succ[nsucc++] = (int64_t)pc + 1 + env->insns[pc].imm;
+            break;
+        default:
+            break;
+        }
+        if (falls) {
+            int64_t next = (int64_t)pc + insn_words(env, pc);
+            if (next >= n) {
+                err = ebpfvm__verr(env, "last insn is not an exit or jmp");
+                break;
+            }
+            succ[nsucc++] = next;
+        }
+        for (int i = 0; i < nsucc; i++) {
+            int64_t t = succ[i];
+            if (t < 0 || t >= n) {
+                err = ebpfvm__verr(env, "jump out of range from insn %u to %lld", pc, (long long)t);
+                break;
+            }
+            if (env->code[t].form == EBPF_OP_COUNT_) {
+                err = ebpfvm__verr(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
+                break;
+            }
+            if (fmt != EBPF_FMT_CALL || i > 0 || d->src != EBPF_PSEUDO_CALL_LOCAL) {
+                if (t != (int64_t)pc + insn_words(env, pc))
+                    env->prune_point[t] = 1;
+            }
+            if (!seen[t]) {
+                seen[t] = 1;
+                work[top++] = (uint32_t)t;
+            }
+        }
+    }
+    for (uint32_t pc = 0; pc < n && !err; pc += insn_words(env, pc))
+        if (!seen[pc])
+            err = ebpfvm__verr(env, "unreachable insn %u", pc);
+out:
+    ebpfvm__free(env->vm, seen);
+    ebpfvm__free(env->vm, work);
+    if (err == EBPFVM_ERR_NOMEM)
+        return err;
+    return err ? -1 : 0;
+}

@@ -1,0 +1,564 @@
+/*
+ * verifier/check_jmp.c - conditional jumps (JMP and JMP32, immediate and
+ * register operands), helper calls and program exit.
+ *
+ * A conditional jump on scalars is first decided where the bounds allow
+ * (the other branch is dead and never explored); otherwise both operands
+ * are refined on both branches (reg_bounds.c) and the refinement spreads to
+ * every register holding a copy (same scalar id). Pointer comparisons teach
+ * three things, all on 64-bit unsigned conditions:
+ *   - pkt' against pkt_end (either order, any of > >= < <=): on the branch
+ *     where pkt' <= pkt_end, every packet pointer with pkt''s id gets
+ *     range = max(range, pkt'.off);
+ *   - pkt_meta' against pkt: the same for metadata pointers;
+ *   - a map_value_or_null / mem_or_null register == 0: on the null branch
+ *     every register with its id becomes the scalar 0 (and a reference it
+ *     held is dropped), on the other it becomes a valid pointer.
+ * A helper call checks each argument against the helper's prototype,
+ * clobbers r1-r5, types r0 from the return kind and, for helpers that may
+ * move the packet, turns every packet pointer into an unknown scalar.
+ * A bpf-to-bpf call saves the caller's frame in the state (struct vframe)
+ * and enters the callee with r1-r5; the callee's exit restores it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "verifier/verifier_internal.h"
+#include "vm/arith.h"
+
+#define MAX_VAR_OFF (1ll << 29)
+
+/* --------------------------------------------------------- id spreading */
+
+struct same_id {
+    uint32_t id;
+    const struct vreg *model;
+};
+
+static void copy_scalar_if_same(struct vreg *reg, void *ud)
+{
+    struct same_id *s = ud;
+    if (reg->type == SCALAR_VALUE && reg->id == s->id && reg != s->model)
+        *reg = *s->model;
+}
+
+/* After refining a scalar with an id, its copies learn the same. */
+static void spread_scalar(struct vstate *st, unsigned regno)
+{
+    struct vreg *reg = &st->regs[regno];
+    if (reg->type != SCALAR_VALUE || !reg->id)
+        return;
+    struct vreg model = *reg;
+    struct same_id s = {model.id, &model};
+    ebpfvm__state_for_each_reg(st, copy_scalar_if_same, &s);
+}
+
+struct pkt_learn {
+    uint8_t type;
+    uint32_t id;
+    uint32_t range;
+};
+
+static void learn_range(struct vreg *reg, void *ud)
+{
+    struct pkt_learn *p = ud;
+    if (reg->type == p->type && reg->id == p->id && reg->range < p->range)
+        reg->range = p->range;
+}
+
+/* ptr <= its limit holds in st: the bytes [base, base + ptr.off) are in. */
+static void mark_pkt_range(struct vstate *st, const struct vreg *ptr)
+{
+    if (ptr->off <= 0)
+        return;
+    struct pkt_learn p = {ptr->type, ptr->id, (uint32_t)ptr->off};
+    ebpfvm__state_for_each_reg(st, learn_range, &p);
+}
+
+struct null_mark {
+    uint32_t id;
+    bool is_null;
+    uint32_t released_ref;
+};
+
+static void mark_null_or_ptr(struct vreg *reg, void *ud)
+{
+    struct null_mark *m = ud;
+    if ((reg->type != PTR_TO_MAP_VALUE_OR_NULL && reg->type != PTR_TO_MEM_OR_NULL) || reg->id != m->id)
+        return;
+    if (m->is_null) {
+        if (reg->ref_obj_id)
+            m->released_ref = reg->ref_obj_id;
+        ebpfvm__mark_reg_const(reg, 0);
+        return;
+    }
+    reg->type = reg->type == PTR_TO_MAP_VALUE_OR_NULL ? PTR_TO_MAP_VALUE : PTR_TO_MEM;
+    reg->id = 0;
+}
+
+static void release_ref(struct vstate *st, uint32_t ref)
+{
+    for (uint32_t i = 0; i < st->nrefs; i++) {
+        if (st->refs[i] != ref)
+            continue;
+        memmove(&st->refs[i], &st->refs[i + 1], (st->nrefs - i - 1) * sizeof st->refs[0]);
+        memmove(&st->ref_insn[i], &st->ref_insn[i + 1], (st->nrefs - i - 1) * sizeof st->ref_insn[0]);
+        st->nrefs--;
+        return;
+    }
+}
+
+static void mark_null_check(struct vstate *st, uint32_t id, bool is_null)
+{
+    struct null_mark m = {id, is_null, 0};
+    ebpfvm__state_for_each_reg(st, mark_null_or_ptr, &m);
+    if (m.released_ref)
+        release_ref(st, m.released_ref);
+}
+
+/* -------------------------------------------------------- cond jumps */
+
+static bool is_or_null(const struct vreg *reg)
+{
+    return reg->type == PTR_TO_MAP_VALUE_OR_NULL || reg->type == PTR_TO_MEM_OR_NULL;
+}
+
+static bool is_const_zero(const struct vreg *reg)
+{
+    return reg->type == SCALAR_VALUE && ebpfvm__bounds_is_const(&reg->b) && reg->b.var_off.value == 0;
+}
+
+/* Whether dst (pkt-like) compared with src matches "pkt' vs pkt_end" or
+ * "pkt_meta' vs pkt"; sets *limited to the pointer that gets a range. */
+static bool pkt_pair(const struct vreg *ptr, const struct vreg *limit)
+{
+    if (ptr->type == PTR_TO_PACKET && limit->type == PTR_TO_PACKET_END)
+        return true;
+    return ptr->type == PTR_TO_PACKET_META && limit->type == PTR_TO_PACKET && limit->off == 0 &&
+           ebpfvm__bounds_is_const(&limit->b) && limit->b.var_off.value == 0;
+}
+
+int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    unsigned op = EBPF_OP(insn->opcode);
+    bool is32 = EBPF_CLASS(insn->opcode) == EBPF_CLASS_JMP32;
+    bool reg_src = EBPF_SRC(insn->opcode) == EBPF_SRC_X;
+    uint32_t target = env->code[pc].u.target, fall = pc + 1;
+    struct vstate *st = env->cur;
+
+    if (ebpfvm__check_reg_read(env, insn->dst_reg))
+        return -1;
+    if (reg_src && ebpfvm__check_reg_read(env, insn->src_reg))
+        return -1;
+    struct vreg *dst = &st->regs[insn->dst_reg];
+    struct vreg imm;
+    ebpfvm__mark_reg_const(&imm, (uint64_t)(int64_t)insn->imm);
+    struct vreg *src = reg_src ? &st->regs[insn->src_reg] : &imm;
+
+    if (ebpfvm__reg_is_ptr(dst) || ebpfvm__reg_is_ptr(src)) {
+        bool eq_op = op == EBPF_JMP_JEQ || op == EBPF_JMP_JNE;
+        /* NULL checks of a lookup's result. */
+        if (!is32 && eq_op && (is_or_null(dst) || is_or_null(src))) {
+            const struct vreg *ptr = is_or_null(dst) ? dst : src;
+            const struct vreg *other = ptr == dst ? src : dst;
+            if (is_const_zero(other)) {
+                uint32_t id = ptr->id;
+                bool taken_is_null = op == EBPF_JMP_JEQ;
+                if (ebpfvm__push_branch(env, st, target, pc))
+                    return -1;
+                struct vstate *taken = env->pending[env->npending - 1].st;
+                mark_null_check(taken, id, taken_is_null);
+                mark_null_check(st, id, !taken_is_null);
+                *next = fall;
+                return 0;
+            }
+        }
+        /* A valid pointer is never NULL. */
+        if (!is32 && eq_op && !is_or_null(dst) && !is_or_null(src) &&
+            ((ebpfvm__reg_is_ptr(dst) && is_const_zero(src)) || (ebpfvm__reg_is_ptr(src) && is_const_zero(dst)))) {
+            *next = op == EBPF_JMP_JNE ? target : fall;
+            return 0;
+        }
+        if (ebpfvm__push_branch(env, st, target, pc))
+            return -1;
+        struct vstate *taken = env->pending[env->npending - 1].st;
+        bool lt_op = op == EBPF_JMP_JLT || op == EBPF_JMP_JLE, gt_op = op == EBPF_JMP_JGT || op == EBPF_JMP_JGE;
+        if (!is32 && (lt_op || gt_op)) {
+            if (pkt_pair(dst, src)) /* pkt' > end: safe when not taken; pkt' < end: when taken */
+                mark_pkt_range(gt_op ? st : taken, dst);
+            else if (pkt_pair(src, dst)) /* end > pkt': safe when taken; end < pkt': when not */
+                mark_pkt_range(gt_op ? taken : st, src);
+        }
+        *next = fall;
+        return 0;
+    }
+
+    int decided = ebpfvm__bounds_branch_taken(&dst->b, &src->b, op, is32);
+    if (decided == 1) {
+        *next = target;
+        return 0;
+    }
+    if (decided == 0) {
+        *next = fall;
+        return 0;
+    }
+    /* Both branches are possible: refine each. */
+    struct vreg tdst = *dst, tsrc = *src, fdst = *dst, fsrc = *src;
+    bool taken_ok = ebpfvm__bounds_refine(&tdst.b, &tsrc.b, op, is32, true);
+    bool fall_ok = ebpfvm__bounds_refine(&fdst.b, &fsrc.b, op, is32, false);
+    if (taken_ok) {
+        if (ebpfvm__push_branch(env, st, target, pc))
+            return -1;
+        struct vstate *taken = env->pending[env->npending - 1].st;
+        taken->regs[insn->dst_reg] = tdst;
+        spread_scalar(taken, insn->dst_reg);
+        if (reg_src) {
+            taken->regs[insn->src_reg] = tsrc;
+            spread_scalar(taken, insn->src_reg);
+        }
+    }
+    if (!fall_ok) {
+        /* Only the jump is possible: continue there (it was pushed). */
+        return 1;
+    }
+    *dst = fdst;
+    spread_scalar(st, insn->dst_reg);
+    if (reg_src) {
+        st->regs[insn->src_reg] = fsrc;
+        spread_scalar(st, insn->src_reg);
+    }
+    *next = fall;
+    return 0;
+}
+
+/* ------------------------------------------------------- helper calls */
+
+static void invalidate_pkt(struct vreg *reg, void *ud)
+{
+    (void)ud;
+    if (reg->type == PTR_TO_PACKET || reg->type == PTR_TO_PACKET_END || reg->type == PTR_TO_PACKET_META)
+        ebpfvm__mark_reg_unknown(reg);
+}
+
+struct ref_release {
+    uint32_t ref;
+};
+
+static void invalidate_ref(struct vreg *reg, void *ud)
+{
+    struct ref_release *r = ud;
+    if (reg->ref_obj_id == r->ref)
+        ebpfvm__mark_reg_unknown(reg);
+}
+
+static const char *helper_name(const struct venv *env, int32_t id)
+{
+    const struct ebpfvm_helper *h = &env->vm->helpers[id];
+    return h->name ? h->name : "?";
+}
+
+static int expect_type(struct venv *env, unsigned regno, uint8_t type, const char *expected)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (reg->type != type)
+        return ebpfvm__verr(env, "R%u type=%s expected=%s", regno, ebpfvm__vtype_name(reg->type), expected);
+    return 0;
+}
+
+static bool is_mem_ptr(const struct vreg *reg)
+{
+    switch (reg->type) {
+    case PTR_TO_STACK:
+    case PTR_TO_PACKET:
+    case PTR_TO_PACKET_META:
+    case PTR_TO_MAP_VALUE:
+    case PTR_TO_MEM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int check_mem_arg(struct venv *env, unsigned regno, uint64_t size, bool write)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (!is_mem_ptr(reg))
+        return ebpfvm__verr(env, "R%u type=%s expected=fp, pkt, pkt_meta, map_value, mem", regno,
+                            ebpfvm__vtype_name(reg->type));
+    return ebpfvm__check_mem_region(env, regno, 0, size, write, true);
+}
+
+/* The size argument in R[regno] of a memory argument in R[regno - 1]. */
+static int check_size_arg(struct venv *env, unsigned regno, bool zero_ok, bool write)
+{
+    if (ebpfvm__check_reg_read(env, regno))
+        return -1;
+    const struct vreg *size = &env->cur->regs[regno];
+    if (size->type != SCALAR_VALUE)
+        return ebpfvm__verr(env, "R%u type=%s expected=scalar", regno, ebpfvm__vtype_name(size->type));
+    if (size->b.smin < 0)
+        return ebpfvm__verr(env,
+                            "R%u min value is negative, either use unsigned index or do a if (index >=0) check.",
+                            regno);
+    if (size->b.umin == 0 && !zero_ok)
+        return ebpfvm__verr(env, "R%u invalid zero-sized read", regno);
+    if (size->b.umax >= (uint64_t)MAX_VAR_OFF)
+        return ebpfvm__verr(env, "R%u unbounded memory access, use 'var &= const' or 'if (var < const)'", regno);
+    if (size->b.umax == 0)
+        return 0;
+    return check_mem_arg(env, regno - 1, size->b.umax, write);
+}
+
+static bool map_helper(int32_t id)
+{
+    return id == EBPF_HELPER_map_lookup_elem || id == EBPF_HELPER_map_update_elem ||
+           id == EBPF_HELPER_map_delete_elem;
+}
+
+static bool ringbuf_helper(int32_t id)
+{
+    return id == EBPF_HELPER_ringbuf_output || id == EBPF_HELPER_ringbuf_reserve;
+}
+
+int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
+{
+    int32_t id = env->insns[pc].imm;
+    struct vstate *st = env->cur;
+    if (id <= 0 || id > EBPFVM_MAX_HELPER_ID || !env->vm->helpers || !env->vm->helpers[id].fn)
+        return ebpfvm__verr(env, "invalid func unknown#%d", id);
+    if (env->desc && env->desc->helper_allowed && !env->desc->helper_allowed((uint32_t)id))
+        return ebpfvm__verr(env, "unknown func bpf_%s#%d", helper_name(env, id), id);
+    const struct ebpfvm_helper_proto *proto = &env->vm->helpers[id].proto;
+    struct ebpfvm_map *map = NULL;
+    uint64_t const_size = 0;
+    uint32_t release = 0;
+
+    for (unsigned i = 0; i < 5; i++) {
+        enum ebpfvm_arg_kind kind = proto->args[i];
+        unsigned regno = i + 1;
+        if (kind == EBPFVM_ARG_NONE)
+            break;
+        if (ebpfvm__check_reg_read(env, regno))
+            return -1;
+        struct vreg *reg = &st->regs[regno];
+        switch (kind) {
+        case EBPFVM_ARG_ANYTHING:
+            break;
+        case EBPFVM_ARG_SCALAR:
+            if (expect_type(env, regno, SCALAR_VALUE, "scalar"))
+                return -1;
+            break;
+        case EBPFVM_ARG_CONST_MAP_PTR:
+            if (expect_type(env, regno, CONST_PTR_TO_MAP, "map_ptr"))
+                return -1;
+            map = reg->map;
+            if ((map_helper(id) && (map->type == EBPFVM_MAP_RINGBUF || map->type == EBPFVM_MAP_PROG_ARRAY)) ||
+                (ringbuf_helper(id) && map->type != EBPFVM_MAP_RINGBUF))
+                return ebpfvm__verr(env, "cannot pass map_type %d into func bpf_%s#%d", (int)map->type,
+                                    helper_name(env, id), id);
+            break;
+        case EBPFVM_ARG_PTR_TO_MAP_KEY:
+        case EBPFVM_ARG_PTR_TO_MAP_VALUE:
+            if (!map)
+                return ebpfvm__verr(env, "invalid map_ptr to access map->%s",
+                                    kind == EBPFVM_ARG_PTR_TO_MAP_KEY ? "key" : "value");
+            if (check_mem_arg(env, regno, kind == EBPFVM_ARG_PTR_TO_MAP_KEY ? map->key_size : map->value_size,
+                              false))
+                return -1;
+            break;
+        case EBPFVM_ARG_PTR_TO_CTX:
+            if (expect_type(env, regno, PTR_TO_CTX, "ctx"))
+                return -1;
+            if (reg->off || !ebpfvm__bounds_is_const(&reg->b) || reg->b.var_off.value)
+                return ebpfvm__verr(env, "dereference of modified ctx ptr R%u off=%d disallowed", regno, reg->off);
+            break;
+        case EBPFVM_ARG_PTR_TO_MEM:
+        case EBPFVM_ARG_PTR_TO_MEM_OR_NULL:
+        case EBPFVM_ARG_PTR_TO_UNINIT_MEM: {
+            enum ebpfvm_arg_kind next = i + 1 < 5 ? proto->args[i + 1] : EBPFVM_ARG_NONE;
+            if (next != EBPFVM_ARG_CONST_SIZE && next != EBPFVM_ARG_CONST_SIZE_OR_ZERO)
+                return ebpfvm__verr(env, "helper %s#%d: memory argument R%u has no size argument",
+                                    helper_name(env, id), id, regno);
+            /* NULL (the scalar 0) where the prototype allows it: only a
+             * size of 0 is then accepted (check_size_arg checks memory,
+             * and rejects the scalar, for any size above 0). */
+            bool null_ok = kind == EBPFVM_ARG_PTR_TO_MEM_OR_NULL && reg->type == SCALAR_VALUE &&
+                           ebpfvm__bounds_is_const(&reg->b) && reg->b.var_off.value == 0;
+            if (!is_mem_ptr(reg) && !null_ok)
+                return ebpfvm__verr(env, "R%u type=%s expected=fp, pkt, pkt_meta, map_value, mem", regno,
+                                    ebpfvm__vtype_name(reg->type));
+            if (check_size_arg(env, regno + 1, next == EBPFVM_ARG_CONST_SIZE_OR_ZERO,
+                               kind == EBPFVM_ARG_PTR_TO_UNINIT_MEM))
+                return -1;
+            i++; /* the size argument is checked */
+            break;
+        }
+        case EBPFVM_ARG_CONST_SIZE:
+        case EBPFVM_ARG_CONST_SIZE_OR_ZERO:
+            /* A size without a memory argument before it (ringbuf_reserve). */
+            if (expect_type(env, regno, SCALAR_VALUE, "scalar"))
+                return -1;
+            if (!ebpfvm__bounds_is_const(&reg->b))
+                return ebpfvm__verr(env, "R%u is not a known constant'", regno);
+            const_size = reg->b.var_off.value;
+            break;
+        case EBPFVM_ARG_PTR_TO_ALLOC_MEM:
+            if (reg->type != PTR_TO_MEM || !reg->ref_obj_id)
+                return ebpfvm__verr(env, "R%u type=%s expected=ringbuf_mem", regno, ebpfvm__vtype_name(reg->type));
+            if (reg->off || !ebpfvm__bounds_is_const(&reg->b) || reg->b.var_off.value)
+                return ebpfvm__verr(env, "R%u must have zero offset when passed to release func", regno);
+            release = reg->ref_obj_id;
+            break;
+        case EBPFVM_ARG_PTR_TO_STACK:
+            if (expect_type(env, regno, PTR_TO_STACK, "fp"))
+                return -1;
+            break;
+        default:
+            env->err = EBPFVM_ERR_UNSUPP;
+            return ebpfvm__verr(env, "helper %s#%d: argument kind %d of R%u is not supported by the verifier",
+                                helper_name(env, id), id, (int)kind, regno);
+        }
+    }
+
+    if (release) {
+        struct ref_release r = {release};
+        ebpfvm__state_for_each_reg(st, invalidate_ref, &r);
+        release_ref(st, release);
+    }
+    for (unsigned r = 1; r <= 5; r++)
+        ebpfvm__mark_reg_not_init(&st->regs[r]);
+    struct vreg *r0 = &st->regs[0];
+    switch (proto->ret) {
+    case EBPFVM_RET_VOID:
+        ebpfvm__mark_reg_not_init(r0);
+        break;
+    case EBPFVM_RET_MAP_VALUE_OR_NULL:
+        if (!map)
+            return ebpfvm__verr(env, "kernel subsystem misconfigured verifier");
+        ebpfvm__mark_reg_ptr(r0, PTR_TO_MAP_VALUE_OR_NULL);
+        r0->map = map;
+        r0->id = ebpfvm__new_id(env);
+        break;
+    case EBPFVM_RET_ALLOC_MEM_OR_NULL:
+        if (st->nrefs == MAX_REFS)
+            return ebpfvm__verr(env, "too many references held (%u)", st->nrefs);
+        if (const_size > UINT32_MAX)
+            return ebpfvm__verr(env, "R2 size %llu is too large", (unsigned long long)const_size);
+        ebpfvm__mark_reg_ptr(r0, PTR_TO_MEM_OR_NULL);
+        r0->mem_size = (uint32_t)const_size;
+        r0->id = ebpfvm__new_id(env);
+        r0->ref_obj_id = r0->id;
+        st->refs[st->nrefs] = r0->id;
+        st->ref_insn[st->nrefs] = pc;
+        st->nrefs++;
+        break;
+    default:
+        ebpfvm__mark_reg_unknown(r0);
+        break;
+    }
+    st->written |= 0x3fu;
+    if (proto->flags & EBPFVM_HELPER_CHANGES_PACKET)
+        ebpfvm__state_for_each_reg(st, invalidate_pkt, NULL);
+    return 0;
+}
+
+/* -------------------------------------------------------------- exit */
+
+int ebpfvm__check_exit(struct venv *env, uint32_t pc)
+{
+    (void)pc;
+    struct vstate *st = env->cur;
+    if (ebpfvm__check_reg_read(env, 0))
+        return -1;
+    const struct vreg *r0 = &st->regs[0];
+    if (ebpfvm__reg_is_ptr(r0))
+        return ebpfvm__verr(env, "R0 leaks addr as return value");
+    if (st->nrefs) {
+        ebpfvm__verr(env, "Unreleased reference id=%u alloc_insn=%u", st->refs[0], st->ref_insn[0]);
+        return ebpfvm__verr(env, "BPF_EXIT instruction in main prog would lead to reference leak");
+    }
+    if (env->desc && env->desc->ret_checked &&
+        (r0->b.smin < env->desc->ret_min || r0->b.smax > env->desc->ret_max)) {
+        char text[200];
+        size_t n = 0;
+        bool unknown = true;
+        n += (size_t)snprintf(text + n, sizeof text - n, "At program exit the register R0 has");
+        if (r0->b.smin > INT64_MIN) {
+            n += (size_t)snprintf(text + n, sizeof text - n, " smin=%lld", (long long)r0->b.smin);
+            unknown = false;
+        }
+        if (r0->b.smax < INT64_MAX && n < sizeof text) {
+            n += (size_t)snprintf(text + n, sizeof text - n, " smax=%lld", (long long)r0->b.smax);
+            unknown = false;
+        }
+        if (unknown && n < sizeof text)
+            n += (size_t)snprintf(text + n, sizeof text - n, " unknown scalar value");
+        if (n < sizeof text)
+            snprintf(text + n, sizeof text - n, " should have been in [%lld, %lld]", (long long)env->desc->ret_min,
+                     (long long)env->desc->ret_max);
+        return ebpfvm__verr(env, "%s", text);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------ bpf-to-bpf calls */
+
+int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next)
+{
+    struct vstate *st = env->cur;
+    if (st->curframe + 1 >= EBPF_MAX_CALL_DEPTH)
+        return ebpfvm__verr(env, "the call stack of %u frames is too deep", st->curframe + 2);
+    struct vframe *callers = ebpfvm__alloc(env->vm, (st->curframe + 1) * sizeof *callers);
+    if (!callers) {
+        env->err = EBPFVM_ERR_NOMEM;
+        return ebpfvm__verr(env, "out of memory");
+    }
+    if (st->curframe)
+        memcpy(callers, st->callers, st->curframe * sizeof *callers);
+    struct vframe *saved = &callers[st->curframe];
+    memcpy(saved->regs, st->regs, sizeof saved->regs);
+    memcpy(saved->stack, st->stack, sizeof saved->stack);
+    memcpy(saved->spills, st->spills, sizeof saved->spills);
+    saved->callsite = pc;
+    ebpfvm__free(env->vm, st->callers);
+    st->callers = callers;
+    st->curframe++;
+    /* The callee: r1-r5 as the caller left them, its own frame pointer,
+     * everything else unknown. */
+    ebpfvm__mark_reg_not_init(&st->regs[0]);
+    for (int r = 6; r < EBPF_NREGS; r++)
+        ebpfvm__mark_reg_not_init(&st->regs[r]);
+    ebpfvm__mark_reg_ptr(&st->regs[EBPF_REG_FP], PTR_TO_STACK);
+    st->regs[EBPF_REG_FP].frameno = (uint8_t)st->curframe;
+    memset(st->stack, STACK_INVALID, sizeof st->stack);
+    memset(st->spills, 0, sizeof st->spills);
+    *next = env->code[pc].u.target;
+    return 0;
+}
+
+int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
+{
+    (void)pc;
+    struct vstate *st = env->cur;
+    if (ebpfvm__check_reg_read(env, 0))
+        return -1;
+    struct vreg r0 = st->regs[0];
+    if (r0.type == PTR_TO_STACK && r0.frameno == st->curframe)
+        return ebpfvm__verr(env, "cannot return stack pointer to the caller");
+    struct vframe *saved = &st->callers[st->curframe - 1];
+    memcpy(st->regs, saved->regs, sizeof st->regs);
+    memcpy(st->stack, saved->stack, sizeof st->stack);
+    memcpy(st->spills, saved->spills, sizeof st->spills);
+    *next = saved->callsite + 1;
+    st->curframe--;
+    if (!st->curframe) {
+        ebpfvm__free(env->vm, st->callers);
+        st->callers = NULL;
+    }
+    st->regs[0] = r0;
+    for (int r = 1; r <= 5; r++)
+        ebpfvm__mark_reg_not_init(&st->regs[r]);
+    st->written |= 0x3fu;
+    return 0;
+}

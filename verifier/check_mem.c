@@ -1,0 +1,397 @@
+/*
+ * verifier/check_mem.c - loads, stores and atomics (LDX, ST, STX, ATOMIC)
+ * and the memory-region check that helper arguments share.
+ *
+ * Per base register type:
+ *   - fp (PTR_TO_STACK, of the running frame or of a caller that passed
+ *     the pointer down): a constant offset inside [-512, 0), aligned to the
+ *     access size; 8-byte aligned 8-byte stores spill the register (pointer
+ *     or scalar) into its slot and 8-byte loads fill it back; other stores
+ *     make their bytes STACK_MISC (an unknown scalar when read); reads of
+ *     bytes never written are rejected; pointers cannot be stored partially;
+ *   - ctx: the field table of the program type (vm/progtype.h), unmodified
+ *     pointer only, the exact field size; the result register's type comes
+ *     from the field (pkt, pkt_end, pkt_meta or a scalar). The field each
+ *     instruction reads is recorded for the context rewrite;
+ *   - pkt / pkt_meta: the fixed offset must lie in the range proven by a
+ *     comparison with data_end (the variable part is the range's base);
+ *   - map_value and mem: [off + smin, off + umax + size) inside the value;
+ *   - anything else: "R%d invalid mem access '<type>'".
+ * Storing a pointer anywhere but the stack leaks it ("R1 leaks addr into
+ * map"): ebpfvm rejects that even where the kernel lets root do it.
+ */
+#include <string.h>
+
+#include "verifier/verifier_internal.h"
+#include "vm/arith.h"
+
+#define MAX_VAR_OFF (1ll << 29)
+
+enum access_mode { READ, WRITE, HELPER_READ, HELPER_WRITE };
+
+static bool is_write(enum access_mode m)
+{
+    return m == WRITE || m == HELPER_WRITE;
+}
+
+/* ------------------------------------------------------------- stack */
+
+/* The stack a stack pointer points into: the running frame's, or (a
+ * pointer a caller passed down) one of its callers'. */
+struct frame_mem {
+    uint8_t *stack;
+    struct vreg *spills;
+};
+
+static struct frame_mem frame_of(struct venv *env, const struct vreg *reg)
+{
+    struct vstate *st = env->cur;
+    if (reg->frameno >= st->curframe)
+        return (struct frame_mem){st->stack, st->spills};
+    return (struct frame_mem){st->callers[reg->frameno].stack, st->callers[reg->frameno].spills};
+}
+
+static void stack_mark_misc(uint8_t *stack, int first, int last)
+{
+    for (int k = first; k <= last; k++) {
+        int slot = k / 8;
+        if (stack[k] == STACK_SPILL) {
+            /* Breaking a spill: its other bytes become unknown data. */
+            for (int i = 0; i < 8; i++)
+                stack[slot * 8 + i] = STACK_MISC;
+        }
+        stack[k] = STACK_MISC;
+    }
+}
+
+/* Bounds and alignment of a constant-offset stack access; *byte receives
+ * the index of its first byte in st->stack. */
+static int check_stack_bounds(struct venv *env, unsigned regno, int32_t off, int64_t size, enum access_mode mode,
+                              int *byte)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (reg->frameno > env->cur->curframe)
+        return ebpfvm__verr(env, "R%u points to the stack of a returned frame", regno);
+    if (!ebpfvm__tnum_is_const(reg->b.var_off)) {
+        char tn[64];
+        return ebpfvm__verr(env, "R%u variable stack access prohibited, var_off=%s", regno,
+                            ebpfvm__tnum_str(reg->b.var_off, tn, sizeof tn));
+    }
+    int64_t total = (int64_t)reg->off + ebpf_as_s64(reg->b.var_off.value) + off;
+    /* The kernel checks alignment first (stack accesses are always strict). */
+    if ((mode == READ || mode == WRITE) && size && total % size != 0)
+        return ebpfvm__verr(env, "misaligned stack access off %lld+%d+%d size %lld",
+                            (long long)ebpf_as_s64(reg->b.var_off.value), reg->off,
+                            (int)(total - reg->off - ebpf_as_s64(reg->b.var_off.value)), (long long)size);
+    if (total < -EBPF_STACK_SIZE || total + size > 0 || (size == 0 && total >= 0)) {
+        const char *what = is_write(mode) ? " write to" : " read from";
+        if (mode == HELPER_READ || mode == HELPER_WRITE)
+            return ebpfvm__verr(env, "invalid%s stack R%u off=%lld size=%lld", " indirect access to", regno,
+                                (long long)total, (long long)size);
+        return ebpfvm__verr(env, "invalid%s stack R%u off=%lld size=%lld", what, regno, (long long)total,
+                            (long long)size);
+    }
+    *byte = (int)(total + EBPF_STACK_SIZE);
+    return 0;
+}
+
+static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned size, const struct vreg *value,
+                       int valueno)
+{
+    int k;
+    if (check_stack_bounds(env, regno, off, size, WRITE, &k))
+        return -1;
+    const struct vreg *reg = &env->cur->regs[regno];
+    struct frame_mem fm = frame_of(env, reg);
+    /* A pointer into this frame's stack must not outlive it in a
+     * caller's stack. */
+    if (value && value->type == PTR_TO_STACK && value->frameno > reg->frameno)
+        return ebpfvm__verr(env, "cannot spill pointers to stack into stack frame of the caller");
+    if (value && size == 8 && k % 8 == 0) {
+        memset(&fm.stack[k], STACK_SPILL, 8);
+        fm.spills[k / 8] = *value;
+        return 0;
+    }
+    if (value && ebpfvm__reg_is_ptr(value))
+        return ebpfvm__verr(env, "invalid size of register spill");
+    (void)valueno;
+    stack_mark_misc(fm.stack, k, k + (int)size - 1);
+    return 0;
+}
+
+static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned size, struct vreg *dst, bool sext)
+{
+    int k;
+    if (check_stack_bounds(env, regno, off, size, READ, &k))
+        return -1;
+    struct frame_mem fm = frame_of(env, &env->cur->regs[regno]);
+    int slot = k / 8;
+    if (fm.stack[k] == STACK_SPILL) {
+        const struct vreg *spilled = &fm.spills[slot];
+        if (size == 8) {
+            if (dst)
+                *dst = *spilled;
+            return 0;
+        }
+        if (ebpfvm__reg_is_ptr(spilled))
+            return ebpfvm__verr(env, "invalid size of register fill");
+    }
+    for (unsigned i = 0; i < size; i++) {
+        if (fm.stack[k + (int)i] == STACK_INVALID)
+            return ebpfvm__verr(env, "invalid read from stack off %d+%u size %u", k - EBPF_STACK_SIZE,
+                                i, size);
+        if (fm.stack[k + (int)i] == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[(k + (int)i) / 8]))
+            return ebpfvm__verr(env, "invalid size of register fill");
+    }
+    if (dst) {
+        ebpfvm__mark_reg_unknown(dst);
+        ebpfvm__bounds_load(&dst->b, size, sext);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------- sized memory regions */
+
+/* [reg + off + smin, reg + off + umax + size) inside [0, limit). */
+static int check_region_bounds(struct venv *env, unsigned regno, int32_t off, uint64_t size, uint64_t limit,
+                               const char *what, const char *limit_name)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    int64_t fixed = (int64_t)reg->off + off;
+    if (reg->b.smin < 0)
+        return ebpfvm__verr(env,
+                            "R%u min value is negative, either use unsigned index or do a if (index >=0) check.",
+                            regno);
+    int64_t lo = fixed + reg->b.smin;
+    if (lo < 0 || (uint64_t)lo + size > limit) {
+        ebpfvm__verr(env, "invalid access to %s, %s=%llu off=%lld size=%llu", what, limit_name,
+                     (unsigned long long)limit, (long long)lo, (unsigned long long)size);
+        return ebpfvm__verr(env, "R%u min value is outside of the allowed memory range", regno);
+    }
+    if (reg->b.umax >= (uint64_t)MAX_VAR_OFF)
+        return ebpfvm__verr(env, "R%u unbounded memory access, make sure to bounds check any such access", regno);
+    int64_t hi = fixed + (int64_t)reg->b.umax;
+    if (hi < 0 || (uint64_t)hi + size > limit) {
+        ebpfvm__verr(env, "invalid access to %s, %s=%llu off=%lld size=%llu", what, limit_name,
+                     (unsigned long long)limit, (long long)hi, (unsigned long long)size);
+        return ebpfvm__verr(env, "R%u max value is outside of the allowed memory range", regno);
+    }
+    return 0;
+}
+
+static int check_packet(struct venv *env, unsigned regno, int32_t off, uint64_t size)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (reg->b.smin < 0)
+        return ebpfvm__verr(env,
+                            "R%u min value is negative, either use unsigned index or do a if (index >=0) check.",
+                            regno);
+    int64_t total = (int64_t)reg->off + off;
+    if (total < 0 || (uint64_t)total + size > reg->range) {
+        ebpfvm__verr(env, "invalid access to packet, off=%lld size=%llu, R%u(id=%u,off=%lld,r=%u)", (long long)total,
+                     (unsigned long long)size, regno, reg->id, (long long)total, reg->range);
+        return ebpfvm__verr(env, "R%u offset is outside of the packet", regno);
+    }
+    return 0;
+}
+
+int ebpfvm__check_mem_region(struct venv *env, unsigned regno, int32_t off, uint64_t size, bool write, bool helper)
+{
+    struct vreg *reg = &env->cur->regs[regno];
+    enum access_mode mode = helper ? (write ? HELPER_WRITE : HELPER_READ) : (write ? WRITE : READ);
+    switch (reg->type) {
+    case PTR_TO_STACK: {
+        int k;
+        if (check_stack_bounds(env, regno, off, (int64_t)size, mode, &k))
+            return -1;
+        struct frame_mem fm = frame_of(env, reg);
+        if (write) {
+            if (size)
+                stack_mark_misc(fm.stack, k, k + (int)size - 1);
+            return 0;
+        }
+        for (uint64_t i = 0; i < size; i++) {
+            uint8_t t = fm.stack[k + (int)i];
+            if (t == STACK_INVALID)
+                return ebpfvm__verr(env, "invalid indirect read from stack R%u off %d+%llu size %llu", regno,
+                                    k - EBPF_STACK_SIZE, (unsigned long long)i, (unsigned long long)size);
+            /* A helper copying a spilled pointer (into a map, a ring
+             * buffer record, ...) would leak it. */
+            if (t == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[(k + (int)i) / 8]))
+                return ebpfvm__verr(env, "R%u leaks addr into helper function", regno);
+        }
+        return 0;
+    }
+    case PTR_TO_PACKET:
+    case PTR_TO_PACKET_META:
+        return check_packet(env, regno, off, size);
+    case PTR_TO_MAP_VALUE:
+        if (write && (reg->map->map_flags & EBPFVM_F_RDONLY_PROG))
+            return ebpfvm__verr(env, "write into map forbidden, value_size=%u off=%d size=%llu",
+                                reg->map->value_size, reg->off + off, (unsigned long long)size);
+        return check_region_bounds(env, regno, off, size, reg->map->value_size, "map value", "value_size");
+    case PTR_TO_MEM:
+        return check_region_bounds(env, regno, off, size, reg->mem_size, "memory", "mem_size");
+    default:
+        return ebpfvm__verr(env, "R%u invalid mem access '%s'", regno, ebpfvm__reg_type_name(reg));
+    }
+}
+
+/* ------------------------------------------------------------- context */
+
+static int note_access(struct venv *env, uint32_t pc, uint8_t kind, const struct ebpfvm_ctx_field *field)
+{
+    if (env->access[pc] != ACCESS_NONE && (env->access[pc] != kind || env->ctx_field[pc] != field))
+        return ebpfvm__verr(env, "same insn cannot be used with different pointers");
+    env->access[pc] = kind;
+    env->ctx_field[pc] = field;
+    return 0;
+}
+
+static int check_ctx(struct venv *env, uint32_t pc, unsigned regno, int32_t off, unsigned size, bool write,
+                     struct vreg *dst, bool sext)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (!ebpfvm__tnum_is_const(reg->b.var_off) || reg->b.var_off.value) {
+        char tn[64];
+        return ebpfvm__verr(env, "variable ctx access var_off=%s disallowed",
+                            ebpfvm__tnum_str(reg->b.var_off, tn, sizeof tn));
+    }
+    if (reg->off)
+        return ebpfvm__verr(env, "dereference of modified ctx ptr R%u off=%d disallowed", regno, reg->off);
+    const struct ebpfvm_ctx_field *field = ebpfvm__ctx_field_at(env->desc, off);
+    if (!field || field->size != size || (write && !field->writable) || field->devmap_only)
+        return ebpfvm__verr(env, "invalid bpf_context access off=%d size=%u", off, size);
+    if (note_access(env, pc, ACCESS_CTX, field))
+        return -1;
+    if (!dst)
+        return 0;
+    switch (field->kind) {
+    case EBPFVM_CTX_PKT: ebpfvm__mark_reg_ptr(dst, PTR_TO_PACKET); break;
+    case EBPFVM_CTX_PKT_END: ebpfvm__mark_reg_ptr(dst, PTR_TO_PACKET_END); break;
+    case EBPFVM_CTX_PKT_META: ebpfvm__mark_reg_ptr(dst, PTR_TO_PACKET_META); break;
+    default:
+        ebpfvm__mark_reg_unknown(dst);
+        ebpfvm__bounds_load(&dst->b, size, sext);
+        break;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------ one access */
+
+/*
+ * A load (dst != NULL) or store (value: the stored register's state, NULL
+ * for data whose value is not tracked) of size bytes at R[regno] + off.
+ */
+static int check_mem_access(struct venv *env, uint32_t pc, unsigned regno, int32_t off, unsigned size, bool write,
+                            const struct vreg *value, int valueno, struct vreg *dst, bool sext)
+{
+    struct vreg *reg = &env->cur->regs[regno];
+    if (reg->type != PTR_TO_CTX && note_access(env, pc, ACCESS_OTHER, NULL))
+        return -1;
+    if (write && value && ebpfvm__reg_is_ptr(value) && reg->type != PTR_TO_STACK) {
+        const char *where = reg->type == PTR_TO_MAP_VALUE ? "map"
+                            : reg->type == PTR_TO_CTX ? "ctx"
+                            : ebpfvm__reg_is_pkt(reg) ? "packet"
+                                                      : "mem";
+        if (reg->type == PTR_TO_MAP_VALUE || reg->type == PTR_TO_CTX || ebpfvm__reg_is_pkt(reg) ||
+            reg->type == PTR_TO_MEM)
+            return ebpfvm__verr(env, "R%d leaks addr into %s", valueno, where);
+    }
+    switch (reg->type) {
+    case PTR_TO_STACK:
+        if (write)
+            return stack_write(env, regno, off, size, value, valueno);
+        return stack_read(env, regno, off, size, dst, sext);
+    case PTR_TO_CTX:
+        return check_ctx(env, pc, regno, off, size, write, dst, sext);
+    default:
+        if (ebpfvm__check_mem_region(env, regno, off, size, write, false))
+            return -1;
+        if (dst) {
+            ebpfvm__mark_reg_unknown(dst);
+            ebpfvm__bounds_load(&dst->b, size, sext);
+        }
+        return 0;
+    }
+}
+
+int ebpfvm__check_ldx(struct venv *env, uint32_t pc)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    unsigned size = ebpfvm__size_bytes(insn->opcode);
+    bool sext = EBPF_MODE(insn->opcode) == EBPF_MODE_MEMSX;
+    if (ebpfvm__check_reg_read(env, insn->src_reg))
+        return -1;
+    struct vreg result;
+    ebpfvm__mark_reg_unknown(&result);
+    if (check_mem_access(env, pc, insn->src_reg, insn->off, size, false, NULL, -1, &result, sext))
+        return -1;
+    env->cur->regs[insn->dst_reg] = result;
+    env->cur->written |= (uint16_t)(1u << insn->dst_reg);
+    return 0;
+}
+
+int ebpfvm__check_store(struct venv *env, uint32_t pc)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    unsigned size = ebpfvm__size_bytes(insn->opcode);
+    bool is_st = EBPF_CLASS(insn->opcode) == EBPF_CLASS_ST;
+    if (!is_st && ebpfvm__check_reg_read(env, insn->src_reg))
+        return -1;
+    if (ebpfvm__check_reg_read(env, insn->dst_reg))
+        return -1;
+    const struct vreg *base = &env->cur->regs[insn->dst_reg];
+    if (is_st && base->type == PTR_TO_CTX)
+        return ebpfvm__verr(env, "BPF_ST stores into R%u ctx is not allowed", insn->dst_reg);
+    struct vreg value;
+    if (is_st)
+        ebpfvm__mark_reg_const(&value, (uint64_t)(int64_t)insn->imm);
+    else
+        value = env->cur->regs[insn->src_reg];
+    if (size < 8 && value.type == SCALAR_VALUE)
+        ebpfvm__bounds_truncate(&value.b, size);
+    return check_mem_access(env, pc, insn->dst_reg, insn->off, size, true, &value, is_st ? -1 : insn->src_reg, NULL,
+                            false);
+}
+
+int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    unsigned size = ebpfvm__size_bytes(insn->opcode);
+    if (ebpfvm__check_reg_read(env, insn->src_reg) || ebpfvm__check_reg_read(env, insn->dst_reg))
+        return -1;
+    if (insn->imm == EBPF_ATOMIC_CMPXCHG && ebpfvm__check_reg_read(env, 0))
+        return -1;
+    const struct vreg *base = &env->cur->regs[insn->dst_reg];
+    if (base->type != PTR_TO_STACK && base->type != PTR_TO_MAP_VALUE && base->type != PTR_TO_MEM) {
+        if (base->type == SCALAR_VALUE || base->type == PTR_TO_MAP_VALUE_OR_NULL || base->type == CONST_PTR_TO_MAP ||
+            base->type == PTR_TO_MEM_OR_NULL || base->type == PTR_TO_PACKET_END)
+            return ebpfvm__verr(env, "R%u invalid mem access '%s'", insn->dst_reg, ebpfvm__reg_type_name(base));
+        return ebpfvm__verr(env, "BPF_ATOMIC stores into R%u %s is not allowed", insn->dst_reg,
+                            ebpfvm__vtype_name(base->type));
+    }
+    if (ebpfvm__reg_is_ptr(&env->cur->regs[insn->src_reg]))
+        return ebpfvm__verr(env, "R%u leaks addr into mem", insn->src_reg);
+    if (insn->imm == EBPF_ATOMIC_CMPXCHG && ebpfvm__reg_is_ptr(&env->cur->regs[0]))
+        return ebpfvm__verr(env, "R0 leaks addr into mem");
+    struct vreg loaded;
+    if (check_mem_access(env, pc, insn->dst_reg, insn->off, size, false, NULL, -1, &loaded, false))
+        return -1;
+    if (base->type == PTR_TO_STACK && loaded.type != SCALAR_VALUE)
+        return ebpfvm__verr(env, "R%u leaks addr into mem", insn->dst_reg);
+    if (check_mem_access(env, pc, insn->dst_reg, insn->off, size, true, NULL, -1, NULL, false))
+        return -1;
+    struct vreg result;
+    ebpfvm__mark_reg_unknown(&result);
+    ebpfvm__bounds_load(&result.b, size, false);
+    if (insn->imm == EBPF_ATOMIC_CMPXCHG) {
+        env->cur->regs[0] = result;
+        env->cur->written |= 1u;
+    } else if (insn->imm & EBPF_ATOMIC_FETCH) {
+        env->cur->regs[insn->src_reg] = result;
+        env->cur->written |= (uint16_t)(1u << insn->src_reg);
+    }
+    return 0;
+}

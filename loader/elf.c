@@ -12,7 +12,8 @@
  *      programs, those in `.text` subprograms;
  *   3. read_relocs: `.rel<sec>` of executable sections (offsets aligned and
  *      in range, symbol indices valid, types R_BPF_64_64 / R_BPF_64_32);
- *      relocations of data and map sections are rejected;
+ *      relocations of data and legacy map sections are rejected, those of
+ *      `.maps` wait for stage 7;
  *   4. BTF (`.BTF` parsed and validated whenever present, `.BTF.ext` checked
  *      for CO-RE relocations), map declarations (`.maps`, `maps`, data
  *      sections), license and version;
@@ -20,7 +21,14 @@
  *      this call created, which are the last entries of the vm's table);
  *   6. link each program: discover the functions it reaches (calls and
  *      function addresses, transitively), lay them out after it, then copy
- *      and patch every instruction.
+ *      and patch every instruction; remember where each function starts
+ *      (ebpfvm_object_program_func_at);
+ *   7. read_slots: `.rel.maps`, the pointers of prog_array `.values`
+ *      initialisers, each checked to be an aligned slot < max_entries of a
+ *      map declaring 'values' and to point at a program (not data, not a
+ *      .text subprogram); kept as (map, slot, program) in obj->slots and
+ *      stored by the first ebpfvm_object_load_program (fill_slots), which
+ *      loads each such program once (obj_prog.slot_prog).
  * Messages are "<object>: section <name>: ..." so the user can find the
  * place in the object; every malformed input is EBPFVM_ERR_FORMAT.
  *
@@ -44,6 +52,7 @@
 #define EM_BPF 247
 #endif
 #define R_BPF_64_64 1
+#define R_BPF_64_ABS64 2
 #define R_BPF_64_32 10
 
 #define OPC_CALL (EBPF_CLASS_JMP | EBPF_JMP_CALL)                      /* 0x85 */
@@ -54,6 +63,11 @@
 
 /* ----------------------------------------------------------- the object */
 
+struct obj_func {
+    size_t start; /* first word in the linked instructions */
+    char *name;
+};
+
 struct obj_prog {
     char *name;
     char *section;
@@ -61,6 +75,16 @@ struct obj_prog {
     enum ebpfvm_prog_type type;
     struct ebpf_insn *insns;
     size_t count;
+    struct obj_func *funcs; /* the program (funcs[0]) and its subprograms, by start */
+    size_t nfuncs;
+    ebpfvm_prog *slot_prog; /* loaded for prog_array `.values` slots (vm-owned) */
+};
+
+/* A prog_array slot initialised in `.maps` (`.values = { [i] = &prog }`). */
+struct obj_slot {
+    size_t map;   /* index in maps[] */
+    uint32_t index;
+    size_t prog;  /* index in progs[] */
 };
 
 struct obj_map {
@@ -77,6 +101,9 @@ struct ebpfvm_object {
     size_t nprogs;
     struct obj_map *maps;
     size_t nmaps;
+    struct obj_slot *slots;
+    size_t nslots;
+    bool slots_filled; /* every slot holds its program */
 };
 
 /* ------------------------------------------------------ the open context */
@@ -119,7 +146,9 @@ struct elf_rel {
 struct map_decl {
     const char *name;
     uint32_t shndx;
-    uint64_t off;
+    uint64_t off, size;   /* the variable in its section */
+    bool has_values;      /* `__array(values, ...)` (prog_array) */
+    uint32_t values_off;  /* its byte offset in the variable */
     struct ebpfvm_map_def def;
     const uint8_t *init; /* data sections: initial value (NULL: zero) */
     int fd;
@@ -403,6 +432,8 @@ static int read_relocs(struct ctx *c)
             continue; /* .rel.BTF, .rel.debug_*: not needed */
         if (r->type == SHT_RELA)
             return oerr(c, EBPFVM_ERR_UNSUPP, "section %s: RELA relocations are not supported", r->name);
+        if (data && t->map_kind == MAPSEC_BTF)
+            continue; /* prog_array `.values`: read_slots() */
         if (data)
             return oerr(c, EBPFVM_ERR_UNSUPP,
                         "section %s: relocations in section %s (pointers in data, map-in-map) are not supported",
@@ -494,6 +525,55 @@ static int btf_type_attr(struct ctx *c, const char *map, const char *attr, uint3
     return 0;
 }
 
+#define MAP_ARRAY_OF_MAPS 12u
+#define MAP_HASH_OF_MAPS 13u
+
+static bool is_map_in_map(uint32_t type)
+{
+    return type == MAP_ARRAY_OF_MAPS || type == MAP_HASH_OF_MAPS;
+}
+
+static int map_in_map_error(struct ctx *c, const char *map, uint32_t type)
+{
+    return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': map-in-map (%s) is not supported", map,
+                type == MAP_ARRAY_OF_MAPS ? "BPF_MAP_TYPE_ARRAY_OF_MAPS" : "BPF_MAP_TYPE_HASH_OF_MAPS");
+}
+
+/*
+ * `__array(values, int (void *))` in a prog_array, as libbpf: an array of
+ * pointers to functions (C makes it the last member: a flexible array),
+ * whose initialiser (pointers to programs, relocated by `.rel.maps`) fills
+ * the slots. The value size is 4 (a program fd in the kernel). Its offset
+ * is only used to turn relocation offsets into slots, which read_slots()
+ * checks are 8-byte aligned and inside the variable.
+ */
+static int btf_values(struct ctx *c, const char *map, uint32_t mtype, uint32_t bitoff, uint32_t type,
+                      struct map_decl *m)
+{
+    struct ebpfvm_btf_type t;
+    uint32_t elem, n;
+    if (type != EBPFVM_MAP_PROG_ARRAY)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section .maps: map '%s': 'values' is only for BPF_MAP_TYPE_PROG_ARRAY (and map-in-map), not type "
+                    "%u (or 'type' comes after it)",
+                    map, type);
+    if (ebpfvm__btf_skip_mods(&c->btf, mtype, &t) != 0 || t.kind != EBPFVM_BTF_KIND_ARRAY ||
+        (ebpfvm__btf_array(&t, &elem, &n), ebpfvm__btf_skip_mods(&c->btf, elem, &t) != 0) ||
+        t.kind != EBPFVM_BTF_KIND_PTR || ebpfvm__btf_skip_mods(&c->btf, t.size_or_type, &t) != 0 ||
+        t.kind != EBPFVM_BTF_KIND_FUNC_PROTO)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section .maps: map '%s': 'values' is not __array(values, <function type>) (an array of "
+                    "pointers to programs)",
+                    map);
+    if (m->def.value_size != 0 && m->def.value_size != 4)
+        return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s': value_size %u conflicts with 'values' (4)", map,
+                    m->def.value_size);
+    m->def.value_size = 4;
+    m->has_values = true;
+    m->values_off = bitoff / 8;
+    return 0;
+}
+
 static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t off, uint32_t size,
                         struct map_decl *m)
 {
@@ -521,6 +601,7 @@ static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t
     m->name = name;
     m->shndx = shndx;
     m->off = off;
+    m->size = size;
     m->def.sz = sizeof m->def;
     m->def.name = name;
     uint32_t key_type_size = 0, value_type_size = 0, type = 0;
@@ -549,8 +630,11 @@ static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t
             rc = btf_type_attr(c, name, attr, mtype, &value_type_size);
             have_value_type = true;
         } else if (!strcmp(attr, "values")) {
-            return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': map-in-map ('values') is not supported",
-                        name);
+            if (is_map_in_map(type))
+                return map_in_map_error(c, name, type);
+            if ((rc = btf_values(c, name, mtype, bitoff, type, m)))
+                return rc;
+            have_value_size = true;
         } else if (!strcmp(attr, "pinning")) {
             rc = btf_uint(c, name, attr, mtype, &v); /* no bpffs here: pinning has no effect */
         } else if (!strcmp(attr, "numa_node") || !strcmp(attr, "map_extra")) {
@@ -566,6 +650,8 @@ static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t
     }
     if (type == 0)
         return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s' has no type", name);
+    if (is_map_in_map(type))
+        return map_in_map_error(c, name, type);
     m->def.type = (enum ebpfvm_map_type)type;
     if (have_key_type) {
         if (have_key_size && m->def.key_size != key_type_size)
@@ -776,6 +862,10 @@ static int create_maps(struct ctx *c)
         return nomem(c);
     for (size_t i = 0; i < c->nmaps; i++) {
         struct map_decl *m = &c->maps[i];
+        /* libbpf: a perf event array without max_entries gets one slot per
+         * possible CPU; here, per vm CPU (the vm's ncpus now). */
+        if (m->def.type == EBPFVM_MAP_PERF_EVENT_ARRAY && m->def.max_entries == 0)
+            m->def.max_entries = c->vm->ncpus;
         bool percpu = m->def.type == EBPFVM_MAP_PERCPU_ARRAY || m->def.type == EBPFVM_MAP_PERCPU_HASH ||
                       m->def.type == EBPFVM_MAP_LRU_PERCPU_HASH;
         uint64_t bytes = (uint64_t)m->def.max_entries * ((uint64_t)m->def.key_size + m->def.value_size) *
@@ -991,6 +1081,20 @@ static int link_program(struct ctx *c, const struct elf_func *prog, struct obj_p
         goto done;
     }
     out->count = L.total;
+    out->funcs = ebpfvm__calloc(c->vm, L.n, sizeof *out->funcs);
+    if (!out->funcs) {
+        rc = nomem(c);
+        goto done;
+    }
+    for (size_t k = 0; k < L.n; k++) {
+        out->funcs[k].start = L.start[k];
+        out->funcs[k].name = ebpfvm__strdup(c->vm, L.funcs[k]->name);
+        out->nfuncs = k + 1;
+        if (!out->funcs[k].name) {
+            rc = nomem(c);
+            goto done;
+        }
+    }
     for (size_t k = 0; k < L.n; k++) {
         const struct elf_func *f = L.funcs[k];
         const uint8_t *data;
@@ -1056,6 +1160,125 @@ static int link_programs(struct ctx *c)
     return 0;
 }
 
+/* ------------------------------------------- stage 7: prog_array slots */
+
+/* The program index of function f (programs are the functions outside
+ * .text, in c->funcs order), or -1 for a .text subprogram. */
+static long func_prog_index(const struct ctx *c, const struct elf_func *f)
+{
+    int text = find_sec(c, ".text");
+    if ((int)f->shndx == text)
+        return -1;
+    long n = 0;
+    for (const struct elf_func *g = c->funcs; g < f; g++)
+        n += (int)g->shndx != text;
+    return n;
+}
+
+/*
+ * `.rel.maps`: each relocation is one pointer in a prog_array's `.values`
+ * initialiser (R_BPF_64_ABS64 against a program's symbol, the addend in
+ * the pointer's bytes). Slot = (offset - variable - 'values') / 8. The
+ * slots are filled when a program is first loaded (fill_slots()).
+ */
+static int read_slots(struct ctx *c)
+{
+    int maps = find_sec(c, ".maps");
+    if (maps <= 0)
+        return 0;
+    const uint8_t *mdata;
+    int rc = sec_data(c, (size_t)maps, &mdata);
+    if (rc)
+        return rc;
+    size_t total = 0;
+    for (size_t i = 1; i < c->nsecs; i++)
+        if (c->secs[i].type == SHT_REL && c->secs[i].info == (uint32_t)maps)
+            total += c->secs[i].size / sizeof(Elf64_Rel);
+    if (total == 0)
+        return 0;
+    struct ebpfvm_object *obj = c->obj;
+    obj->slots = ebpfvm__calloc(c->vm, total, sizeof *obj->slots);
+    if (!obj->slots)
+        return nomem(c);
+    for (size_t i = 1; i < c->nsecs; i++) {
+        const struct elf_sec *r = &c->secs[i];
+        if (r->type != SHT_REL || r->info != (uint32_t)maps)
+            continue;
+        if (r->link != c->symtab)
+            return oerr(c, EBPFVM_ERR_FORMAT, "section %s: symbol table index %u is not .symtab", r->name, r->link);
+        Elf_Data *d = elf_getdata(elf_getscn(c->elf, i), NULL);
+        if (!d && r->size > 0)
+            return oerr(c, EBPFVM_ERR_FORMAT, "section %s: cannot read relocations: %s", r->name, elf_errmsg(-1));
+        size_t n = r->size / sizeof(Elf64_Rel);
+        for (size_t k = 0; k < n; k++) {
+            GElf_Rel gr;
+            if (!gelf_getrel(d, (int)k, &gr))
+                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu is unreadable", r->name, k);
+            uint32_t symi = (uint32_t)GELF_R_SYM(gr.r_info), type = (uint32_t)GELF_R_TYPE(gr.r_info);
+            if (symi == 0 || symi >= c->nsyms)
+                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu: symbol index %u is invalid", r->name,
+                            k, symi);
+            const struct elf_sym *sym = &c->syms[symi];
+            const char *sname = sym_name(c, sym);
+            if (type != R_BPF_64_ABS64)
+                return oerr(c, EBPFVM_ERR_UNSUPP,
+                            "section %s: relocation %zu (symbol '%s'): type %u in .maps is not supported", r->name, k,
+                            sname, type);
+            uint64_t off = gr.r_offset;
+            const struct map_decl *m = NULL;
+            size_t mi = 0;
+            for (; mi < c->nmaps; mi++) {
+                m = &c->maps[mi];
+                if (m->shndx == (uint32_t)maps && off >= m->off && off < m->off + m->size)
+                    break;
+            }
+            if (mi == c->nmaps)
+                return oerr(c, EBPFVM_ERR_FORMAT,
+                            "section %s: relocation %zu (symbol '%s'): offset 0x%llx is not inside a map", r->name, k,
+                            sname, (unsigned long long)off);
+            if (!m->has_values || off < m->off + m->values_off)
+                return oerr(c, EBPFVM_ERR_UNSUPP,
+                            "section %s: relocation %zu (symbol '%s'): map '%s': pointers are only supported in the "
+                            "'values' of a prog_array",
+                            r->name, k, sname, m->name);
+            uint64_t rel = off - m->off - m->values_off;
+            if (rel % 8 != 0 || off + 8 > m->off + m->size || off + 8 > c->secs[maps].size)
+                return oerr(c, EBPFVM_ERR_FORMAT,
+                            "section %s: relocation %zu (symbol '%s'): map '%s': offset 0x%llx is not a 'values' slot",
+                            r->name, k, sname, m->name, (unsigned long long)off);
+            uint64_t slot = rel / 8;
+            if (slot >= m->def.max_entries)
+                return oerr(c, EBPFVM_ERR_RANGE,
+                            "section %s: relocation %zu (symbol '%s'): map '%s': slot %llu is out of range "
+                            "(max_entries %u)",
+                            r->name, k, sname, m->name, (unsigned long long)slot, m->def.max_entries);
+            uint64_t addend = 0;
+            if (mdata)
+                memcpy(&addend, mdata + off, sizeof addend);
+            const struct elf_func *f = NULL;
+            if (sym->shndx != SHN_UNDEF && sym->shndx != SHN_ABS && is_exec(&c->secs[sym->shndx]))
+                f = find_func(c, sym->shndx, sym->value + addend);
+            if (!f)
+                return oerr(c, EBPFVM_ERR_FORMAT,
+                            "section %s: relocation %zu (symbol '%s'): map '%s' slot %llu: '%s' is not a BPF program",
+                            r->name, k, sname, m->name, (unsigned long long)slot, sname);
+            long pi = func_prog_index(c, f);
+            if (pi < 0)
+                return oerr(c, EBPFVM_ERR_FORMAT,
+                            "section %s: relocation %zu (symbol '%s'): map '%s' slot %llu: '%s' is a .text "
+                            "subprogram, not a program",
+                            r->name, k, sname, m->name, (unsigned long long)slot, f->name);
+            for (size_t s = 0; s < obj->nslots; s++)
+                if (obj->slots[s].map == mi && obj->slots[s].index == slot)
+                    return oerr(c, EBPFVM_ERR_FORMAT,
+                                "section %s: relocation %zu (symbol '%s'): map '%s' slot %llu is relocated twice",
+                                r->name, k, sname, m->name, (unsigned long long)slot);
+            obj->slots[obj->nslots++] = (struct obj_slot){mi, (uint32_t)slot, (size_t)pi};
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ open/close */
 
 static void free_object(struct ebpfvm_object *obj)
@@ -1065,7 +1288,11 @@ static void free_object(struct ebpfvm_object *obj)
         ebpfvm__free(vm, obj->progs[i].name);
         ebpfvm__free(vm, obj->progs[i].section);
         ebpfvm__free(vm, obj->progs[i].insns);
+        for (size_t k = 0; k < obj->progs[i].nfuncs; k++)
+            ebpfvm__free(vm, obj->progs[i].funcs[k].name);
+        ebpfvm__free(vm, obj->progs[i].funcs);
     }
+    ebpfvm__free(vm, obj->slots);
     for (size_t i = 0; i < obj->nmaps; i++)
         ebpfvm__free(vm, obj->maps[i].name);
     ebpfvm__free(vm, obj->progs);
@@ -1111,7 +1338,7 @@ static int open_image(struct ebpfvm_vm *vm, uint8_t *image, size_t size, const c
     }
     if ((rc = read_header(&c)) || (rc = read_sections(&c)) || (rc = read_symbols(&c)) || (rc = read_funcs(&c)) ||
         (rc = read_btf(&c)) || (rc = read_maps(&c)) || (rc = read_relocs(&c)) || (rc = read_license(&c)) ||
-        (rc = create_maps(&c)) || (rc = link_programs(&c)))
+        (rc = create_maps(&c)) || (rc = link_programs(&c)) || (rc = read_slots(&c)))
         goto fail;
     free_ctx(&c);
     *out = c.obj;
@@ -1308,18 +1535,26 @@ int ebpfvm_object_find_program(const ebpfvm_object *obj, const char *section, co
             }
         }
     }
-    return ebpfvm__error(obj->vm, EBPFVM_ERR_NOENT, "%s: no program%s%s%s%s%s", obj->name,
+    /* List what there is, so a mistyped section or name is easy to fix. */
+    char have[300];
+    size_t used = 0;
+    have[0] = '\0';
+    for (size_t i = 0; i < obj->nprogs && used < sizeof have; i++) {
+        int n = snprintf(have + used, sizeof have - used, "%s%s (section %s)", i ? ", " : "", obj->progs[i].name,
+                         obj->progs[i].section);
+        if (n < 0 || (size_t)n >= sizeof have - used) {
+            memcpy(have + sizeof have - 4, "...", 4);
+            break;
+        }
+        used += (size_t)n;
+    }
+    return ebpfvm__error(obj->vm, EBPFVM_ERR_NOENT, "%s: no program%s%s%s%s%s (programs: %s)", obj->name,
                          section ? " in section " : "", section ? section : "", name ? " named '" : "",
-                         name ? name : "", name ? "'" : "");
+                         name ? name : "", name ? "'" : "", obj->nprogs ? have : "none");
 }
 
-int ebpfvm_object_load_program(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
+static int load_one(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
 {
-    if (!obj)
-        return EBPFVM_ERR_INVAL;
-    if (!prog)
-        return ebpfvm__error(obj->vm, EBPFVM_ERR_INVAL, "%s: load program: prog is NULL", obj->name);
-    *prog = NULL;
     enum ebpfvm_prog_type type;
     int rc = ebpfvm_object_program_type(obj, index, &type);
     if (rc)
@@ -1333,6 +1568,59 @@ int ebpfvm_object_load_program(ebpfvm_object *obj, size_t index, ebpfvm_prog **p
         return ebpfvm__error(obj->vm, rc, "%s: program %s: %s", obj->name, p->name, why);
     }
     return 0;
+}
+
+/* Load the programs `.values` initialisers name (each once) and store them
+ * in their prog_array slots. On failure the message names the map and slot
+ * and the next load tries again. */
+static int fill_slots(ebpfvm_object *obj)
+{
+    for (size_t s = 0; s < obj->nslots; s++) {
+        const struct obj_slot *sl = &obj->slots[s];
+        struct obj_prog *p = &obj->progs[sl->prog];
+        const char *map = obj->maps[sl->map].name;
+        int rc = 0;
+        if (!p->slot_prog)
+            rc = load_one(obj, sl->prog, &p->slot_prog);
+        if (!rc)
+            rc = ebpfvm_prog_array_set(obj->vm, obj->maps[sl->map].fd, sl->index, p->slot_prog);
+        if (rc) {
+            char why[sizeof obj->vm->errmsg];
+            snprintf(why, sizeof why, "%s", obj->vm->errmsg);
+            return ebpfvm__error(obj->vm, rc, "%s: map '%s' slot %u (.values): %s", obj->name, map, sl->index, why);
+        }
+    }
+    obj->slots_filled = true;
+    return 0;
+}
+
+int ebpfvm_object_load_program(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
+{
+    if (!obj)
+        return EBPFVM_ERR_INVAL;
+    if (!prog)
+        return ebpfvm__error(obj->vm, EBPFVM_ERR_INVAL, "%s: load program: prog is NULL", obj->name);
+    *prog = NULL;
+    if (index >= obj->nprogs)
+        return ebpfvm__error(obj->vm, EBPFVM_ERR_NOENT, "%s: no program %zu (the object has %zu)", obj->name, index,
+                             obj->nprogs);
+    if (!obj->slots_filled) {
+        int rc = fill_slots(obj);
+        if (rc)
+            return rc;
+    }
+    return load_one(obj, index, prog);
+}
+
+const char *ebpfvm_object_program_func_at(const ebpfvm_object *obj, size_t index, size_t pc)
+{
+    if (!obj || index >= obj->nprogs)
+        return NULL;
+    const struct obj_prog *p = &obj->progs[index];
+    for (size_t k = 0; k < p->nfuncs; k++)
+        if (p->funcs[k].start == pc)
+            return p->funcs[k].name;
+    return NULL;
 }
 
 size_t ebpfvm_object_map_count(const ebpfvm_object *obj)

@@ -28,6 +28,7 @@ Test(elf, skipped_without_libelf)
 #else
 
 #include <ebpfvm/loader.h>
+#include <ebpfvm/xdp.h> /* ebpfvm_vm_register_std_helpers: bpf_tail_call */
 
 #include "alloc_fail.h"
 
@@ -193,7 +194,11 @@ Test(elf_programs, several_programs_sections_and_find)
     cr_assert_eq(prog_index(obj, "tc", NULL), 5);
     size_t idx = 77;
     cr_assert_eq(ebpfvm_object_find_program(obj, "kprobe/x", NULL, &idx), EBPFVM_ERR_NOENT);
-    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "multi.o: no program in section kprobe/x"), "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm),
+                     "multi.o: no program in section kprobe/x (programs: first (section xdp), second (section xdp), "
+                     "on_devmap (section xdp/devmap), frags (section xdp.frags), legacy_pass (section xdp_pass), "
+                     "classifier (section tc))"),
+              "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(ebpfvm_object_find_program(obj, "tc", "first", &idx), EBPFVM_ERR_NOENT);
     cr_assert(strstr(ebpfvm_vm_errmsg(vm), "no program in section tc named 'first'"), "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(idx, 77);
@@ -253,6 +258,110 @@ Test(elf_programs, bpf_to_bpf_calls_append_subprograms)
     cr_assert_eq(run_memory(obj, prog_index(obj, NULL, "calls")), 25);
     cr_assert_eq(run_memory(obj, prog_index(obj, NULL, "calls_one")), 25);
     ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(elf_programs, function_names_at_linked_pcs)
+{
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_object *obj = open_ok(vm, "bpf2bpf");
+    size_t calls = prog_index(obj, NULL, "calls"), one = prog_index(obj, NULL, "calls_one");
+    size_t cb = prog_index(obj, NULL, "with_callback");
+    /* calls: itself at 0, add_squares at 4, square at 11 (see above). */
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, calls, 0), "calls");
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, calls, 4), "add_squares");
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, calls, 11), "square");
+    for (size_t pc = 1; pc < 14; pc++)
+        if (pc != 4 && pc != 11)
+            cr_assert_null(ebpfvm_object_program_func_at(obj, calls, pc), "pc %zu", pc);
+    cr_assert_null(ebpfvm_object_program_func_at(obj, calls, 14));
+    /* the same subprogram is at another pc in another program */
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, one, 0), "calls_one");
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, one, 3), "square");
+    cr_assert_null(ebpfvm_object_program_func_at(obj, one, 4));
+    /* a callback taken by address is a function too */
+    cr_assert_str_eq(ebpfvm_object_program_func_at(obj, cb, 11), "loop_cb");
+    cr_assert_null(ebpfvm_object_program_func_at(obj, 99, 0));
+    cr_assert_null(ebpfvm_object_program_func_at(NULL, 0, 0));
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
+/* --------------------------------------------------- prog_array .values */
+
+static uint64_t run_dispatch(ebpfvm_prog *prog, uint32_t slot)
+{
+    struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = EBPFVM_EXEC_CHECKED};
+    struct ebpfvm_run_result res;
+    uint8_t mem[16] = {0};
+    memcpy(mem, &slot, sizeof slot);
+    int rc = ebpfvm_prog_run(prog, mem, sizeof mem, &ro, &res);
+    cr_assert_eq(rc, 0, "run slot %u: %s", slot, res.message);
+    return res.r0;
+}
+
+Test(elf_values, prog_array_initialised_in_maps_is_filled_on_first_load)
+{
+    ebpfvm_vm *vm = NULL;
+    cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
+    cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0);
+    ebpfvm_object *obj = open_ok(vm, "elf_values");
+    int jmp = map_fd(obj, "jmp");
+    assert_map(vm, jmp, EBPFVM_MAP_PROG_ARRAY, 4, 4, 4, 0, "jmp");
+    size_t dispatch = prog_index(obj, NULL, "dispatch"), tc = prog_index(obj, NULL, "target_tc");
+    ebpfvm_prog *prog = (ebpfvm_prog *)1;
+    /* slot 3 holds a `tc` program: no ebpfvm type, so the first load fails
+     * naming the map and slot, and nothing is loaded. */
+    cr_assert_eq(ebpfvm_object_load_program(obj, dispatch, &prog), EBPFVM_ERR_UNSUPP);
+    cr_assert_null(prog);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "elf_values.o: map 'jmp' slot 3 (.values): ") &&
+                  strstr(ebpfvm_vm_errmsg(vm), "program target_tc: section tc has no ebpfvm program type"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    /* with a type, the next load fills the slots and tail calls reach them */
+    cr_assert_eq(ebpfvm_object_set_program_type(obj, tc, EBPFVM_PROG_TYPE_MEMORY), 0);
+    cr_assert_eq(ebpfvm_object_load_program(obj, dispatch, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(run_dispatch(prog, 1), 111);
+    cr_assert_eq(run_dispatch(prog, 3), 222);
+    cr_assert_eq(run_dispatch(prog, 0), 7); /* empty slot: falls through */
+    cr_assert_eq(run_dispatch(prog, 2), 7);
+    /* the application may still change the slots; a later load does not refill them */
+    cr_assert_eq(ebpfvm_prog_array_set(vm, jmp, 1, NULL), 0);
+    ebpfvm_prog *again = NULL;
+    cr_assert_eq(ebpfvm_object_load_program(obj, dispatch, &again), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(run_dispatch(again, 1), 7);
+    cr_assert_eq(run_dispatch(again, 3), 222);
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(elf_values, bad_values_are_named)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq(open_fail(vm, "elf_values_not_prog"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "elf_values_not_prog.o: section .rel.maps: relocation 0 (symbol "
+                                           "'counter'): map 'jmp' slot 1: 'counter' is not a BPF program"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "elf_values_subprog"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .rel.maps: relocation 0 (symbol 'helper'): map 'jmp' slot 0: "
+                                           "'helper' is a .text subprogram, not a program"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "elf_values_range"), EBPFVM_ERR_RANGE);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .rel.maps: relocation 0 (symbol 'target'): map 'jmp': slot 5 "
+                                           "is out of range (max_entries 2)"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "elf_values_bad_type"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .maps: map 'jmp': 'values' is not __array(values, <function "
+                                           "type>) (an array of pointers to programs)"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "elf_values_value_size"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .maps: map 'jmp': value_size 8 conflicts with 'values' (4)"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "elf_values_not_prog_array"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .maps: map 'arr': 'values' is only for "
+                                           "BPF_MAP_TYPE_PROG_ARRAY (and map-in-map), not type 2"),
+              "%s", ebpfvm_vm_errmsg(vm));
+    struct ebpfvm_map_info info;
+    cr_assert_eq(ebpfvm_map_get_info(vm, 0, &info), EBPFVM_ERR_NOENT); /* nothing was created */
     ebpfvm_vm_destroy(vm);
 }
 
@@ -399,6 +508,41 @@ Test(elf_maps, global_data_sections)
     ebpfvm_vm_destroy(vm);
 }
 
+Test(elf_maps, rodata_can_be_set_before_the_program_runs)
+{
+    /* As with libbpf (skeleton ->rodata before load): the application
+     * writes .rodata; only programs see it read-only. */
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_object *obj = open_ok(vm, "global_data");
+    int ro = map_fd(obj, ".rodata");
+    uint32_t key = 0, limit = 40, got = 0;
+    cr_assert_eq(ebpfvm_map_update(vm, ro, &key, &limit, EBPFVM_ANY), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(ebpfvm_map_lookup(vm, ro, &key, &got), 0);
+    cr_assert_eq(got, 40);
+    cr_assert_eq(run_memory(obj, 0), 43); /* ro_limit + 3 */
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(elf_maps, perf_event_array_without_max_entries_gets_one_slot_per_cpu)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq(ebpfvm_vm_set_ncpus(vm, 3), 0);
+    ebpfvm_object *obj = open_ok(vm, "elf_perf_array");
+    assert_map(vm, map_fd(obj, "events"), EBPFVM_MAP_PERF_EVENT_ARRAY, 4, 4, 3, 0, "events");
+    assert_map(vm, map_fd(obj, "events16"), EBPFVM_MAP_PERF_EVENT_ARRAY, 4, 4, 16, 0, "events16");
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+    /* the default vm */
+    vm = new_vm();
+    obj = open_ok(vm, "elf_perf_array");
+    struct ebpfvm_map_info info;
+    cr_assert_eq(ebpfvm_map_get_info(vm, map_fd(obj, "events"), &info), 0);
+    cr_assert_geq(info.max_entries, 1);
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
 Test(elf_maps, failed_open_leaves_no_maps)
 {
     ebpfvm_vm *vm = new_vm();
@@ -438,7 +582,8 @@ Test(elf_errors, unsupported_features_are_named)
                      "not supported"),
               "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(open_fail(vm, "bad_map_in_map"), EBPFVM_ERR_UNSUPP);
-    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "section .maps: map 'outer': map-in-map ('values') is not supported"),
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm),
+                     "section .maps: map 'outer': map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS) is not supported"),
               "%s", ebpfvm_vm_errmsg(vm));
     struct ebpfvm_map_info info;
     cr_assert_eq(ebpfvm_map_get_info(vm, 0, &info), EBPFVM_ERR_NOENT); /* nothing was created */
@@ -512,8 +657,8 @@ static ebpfvm_vm *cycle_vm(ebpfvm_vm *vm)
 
 Test(elf_malformed, every_truncation_is_an_error)
 {
-    static const char *const objs[] = {"maps_btf", "global_data", "bpf2bpf"};
-    for (size_t o = 0; o < 3; o++) {
+    static const char *const objs[] = {"maps_btf", "global_data", "bpf2bpf", "elf_values"};
+    for (size_t o = 0; o < 4; o++) {
         size_t size;
         uint8_t *full = read_obj(objs[o], &size);
         ebpfvm_vm *vm = new_vm();
@@ -619,6 +764,25 @@ static void rel_sym(uint8_t *b, size_t v)
     r->r_info = ELF64_R_INFO(v, ELF64_R_TYPE(r->r_info));
 }
 
+/* elf_values.o's .rel.maps: the pointers in jmp's `.values` (jmp at 0, values at +0x18). */
+static void maps_rel_offset(uint8_t *b, size_t v) { first_rel(b, ".rel.maps")->r_offset = v; }
+static void maps_rel_type(uint8_t *b, size_t v)
+{
+    Elf64_Rel *r = first_rel(b, ".rel.maps");
+    r->r_info = ELF64_R_INFO(ELF64_R_SYM(r->r_info), v);
+}
+static void maps_rel_sym(uint8_t *b, size_t v)
+{
+    Elf64_Rel *r = first_rel(b, ".rel.maps");
+    r->r_info = ELF64_R_INFO(v, ELF64_R_TYPE(r->r_info));
+}
+static void maps_rel_twice(uint8_t *b, size_t v)
+{
+    (void)v;
+    Elf64_Rel *r = first_rel(b, ".rel.maps");
+    r[0].r_offset = r[1].r_offset;
+}
+
 static uint8_t *btf(uint8_t *b) { return b + shdr(b, find_section(b, ".BTF"))->sh_offset; }
 static void btf_magic(uint8_t *b, size_t v) { (void)v; btf(b)[0] ^= 0xff; }
 static void btf_type_len(uint8_t *b, size_t v) { uint32_t x = (uint32_t)v; memcpy(btf(b) + 12, &x, 4); }
@@ -664,6 +828,18 @@ Test(elf_malformed, corrupted_headers_are_clear_errors)
     expect_error("maps_btf", rel_type, 3, EBPFVM_ERR_UNSUPP,
                  "section .relxdp: relocation 0 (symbol 'counts'): type 3 is not supported");
     expect_error("maps_btf", rel_sym, 9999, EBPFVM_ERR_FORMAT, "relocation 0: symbol index 9999 is invalid");
+    expect_error("elf_values", maps_rel_offset, 0x21, EBPFVM_ERR_FORMAT,
+                 "section .rel.maps: relocation 0 (symbol 'target_a'): map 'jmp': offset 0x21 is not a 'values' slot");
+    expect_error("elf_values", maps_rel_offset, 0x1000, EBPFVM_ERR_FORMAT,
+                 "section .rel.maps: relocation 0 (symbol 'target_a'): offset 0x1000 is not inside a map");
+    expect_error("elf_values", maps_rel_offset, 0x8, EBPFVM_ERR_UNSUPP,
+                 "section .rel.maps: relocation 0 (symbol 'target_a'): map 'jmp': pointers are only supported in the "
+                 "'values' of a prog_array");
+    expect_error("elf_values", maps_rel_type, 1, EBPFVM_ERR_UNSUPP,
+                 "section .rel.maps: relocation 0 (symbol 'target_a'): type 1 in .maps is not supported");
+    expect_error("elf_values", maps_rel_sym, 0, EBPFVM_ERR_FORMAT,
+                 "section .rel.maps: relocation 0: symbol index 0 is invalid");
+    expect_error("elf_values", maps_rel_twice, 0, EBPFVM_ERR_FORMAT, "map 'jmp' slot 3 is relocated twice");
     expect_error("maps_btf", btf_magic, 0, EBPFVM_ERR_FORMAT, "t.o: section .BTF: bad magic");
     expect_error("maps_btf", btf_type_len, 0x10000000, EBPFVM_ERR_FORMAT, "section .BTF: type area");
     expect_error("maps_btf", btf_type_len, 13, EBPFVM_ERR_FORMAT, "truncated header");
@@ -674,9 +850,9 @@ Test(elf_malformed, corrupted_headers_are_clear_errors)
 /* Flip bytes all over an object: errors or success, never a crash (ASan). */
 Test(elf_malformed, byte_flips_never_crash)
 {
-    static const char *const objs[] = {"maps_btf", "global_data", "bpf2bpf", "legacy_maps"};
+    static const char *const objs[] = {"maps_btf", "global_data", "bpf2bpf", "legacy_maps", "elf_values"};
     uint32_t seed = 12345;
-    for (size_t o = 0; o < 4; o++) {
+    for (size_t o = 0; o < 5; o++) {
         size_t size;
         uint8_t *full = read_obj(objs[o], &size);
         uint8_t *buf = malloc(size);

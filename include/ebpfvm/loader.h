@@ -18,6 +18,22 @@
  *             holding its initial contents (`.bss` zero; `.rodata*` maps have
  *             BPF_F_RDONLY_PROG). All maps are created in the vm when the
  *             object is opened; the vm owns them, they outlive the object.
+ *             A BPF_MAP_TYPE_PERF_EVENT_ARRAY with max_entries 0 (or none)
+ *             gets one slot per vm CPU (the vm's ncpus at open, see
+ *             ebpfvm_vm_set_ncpus), as libbpf gives it one per possible CPU.
+ *   prog_array initialisers  a BTF-defined BPF_MAP_TYPE_PROG_ARRAY may end
+ *             with `__array(values, int (void *))` and be initialised with
+ *             `.values = { [i] = (void *)&prog }` (libbpf's convention; the
+ *             `.rel.maps` relocations say which program goes in which
+ *             slot). Each such program must be a program of the object
+ *             (any section), not a `.text` subprogram nor data. The slots
+ *             are filled on demand: the first ebpfvm_object_load_program()
+ *             on the object first loads every program named in a
+ *             `.values` (once each, with its type at that time, as a
+ *             separate vm-owned program) and stores it with
+ *             ebpfvm_prog_array_set(); if that fails, that load call fails
+ *             ("<object>: map '<map>' slot <i> (.values): ...") and the next
+ *             load tries again.
  *   license   the NUL-terminated string of the `license` section ("" if none).
  *   version   the u32 of the `version` section (0 if none).
  *
@@ -37,7 +53,11 @@
  * are rejected at open with EBPFVM_ERR_UNSUPP and a message naming the
  * feature, the section and the symbol: CO-RE relocations ("CO-RE relocations
  * are not supported"), kfunc calls, extern variables (`.kconfig`, `.ksyms`),
- * map-in-map, other relocation types, relocations in data sections.
+ * map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS / HASH_OF_MAPS: "section .maps: map
+ * 'outer': map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS) is not supported"), other
+ * relocation types, relocations in data sections and in `.maps` outside a
+ * prog_array's `values`. A `values` entry that is not a program is
+ * EBPFVM_ERR_FORMAT ("... map 'jmp' slot 0: 'counter' is not a BPF program").
  *
  * Errors: every function returns 0 or a negative enum ebpfvm_status and
  * records a message on the vm (ebpfvm_vm_errmsg) that starts with the
@@ -78,7 +98,8 @@ struct ebpfvm_object_opts {
  * Errors: EBPFVM_ERR_INVAL (NULL vm/path/out, bad opts->sz), EBPFVM_ERR_IO
  * (cannot read the file), EBPFVM_ERR_FORMAT (malformed ELF/BTF, not an
  * ET_REL EM_BPF little-endian object), EBPFVM_ERR_UNSUPP (a feature listed
- * above), EBPFVM_ERR_RANGE (too many instructions or maps), the errors of
+ * above), EBPFVM_ERR_RANGE (too many instructions or maps, a `.values`
+ * slot past max_entries), the errors of
  * ebpfvm_map_create() (a map definition the map type does not allow),
  * EBPFVM_ERR_NOMEM.
  */
@@ -136,13 +157,24 @@ EBPFVM_API const struct ebpf_insn *ebpfvm_object_program_insns(const ebpfvm_obje
                                                                size_t *count);
 
 /*
+ * The name of the function whose first instruction is word pc of the linked
+ * instructions of program index (see ebpfvm_object_program_insns): the
+ * program's own name at pc 0, a `.text` subprogram's name where it was
+ * appended. Borrowed, valid while obj lives. NULL when obj is NULL, index is
+ * out of range or no function starts at pc.
+ */
+EBPFVM_API const char *ebpfvm_object_program_func_at(const ebpfvm_object *obj, size_t index, size_t pc);
+
+/*
  * Find a program. section (may be NULL: any) matches a program's section
  * exactly; when no program's section is exactly `section`, a bare type name
  * (`xdp`, `memory`) matches every section of that type by the rules above
  * (`xdp` finds `xdp/devmap`, `xdp.frags` and `xdp_pass`). name (may be NULL:
  * any) matches the function symbol. The first match in object order wins.
  * Errors: EBPFVM_ERR_INVAL (NULL obj/index), EBPFVM_ERR_NOENT (no match;
- * the message names what was looked for).
+ * the message names what was looked for and lists the programs with their
+ * sections: "x.o: no program in section kprobe/x (programs: first (section
+ * xdp), ...)").
  */
 EBPFVM_API int ebpfvm_object_find_program(const ebpfvm_object *obj, const char *section, const char *name,
                                           size_t *index);
@@ -150,10 +182,12 @@ EBPFVM_API int ebpfvm_object_find_program(const ebpfvm_object *obj, const char *
 /*
  * Load program index into the object's vm with ebpfvm_prog_load() (its type;
  * its function name as the program name). On success *prog is owned by the
- * vm as any loaded program. Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_NOENT
- * (index out of range), EBPFVM_ERR_UNSUPP (no program type for the section),
- * and those of ebpfvm_prog_load() (the message is prefixed with
- * "<object>: program <name>: ").
+ * vm as any loaded program. The first call on an object also fills the
+ * prog_array slots initialised with `.values` (see above). Each call loads a
+ * new program. Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_NOENT (index out of
+ * range), EBPFVM_ERR_UNSUPP (no program type for the section), and those of
+ * ebpfvm_prog_load() (the message is prefixed with "<object>: program
+ * <name>: ") and of filling a `.values` slot.
  */
 EBPFVM_API int ebpfvm_object_load_program(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog);
 

@@ -2,8 +2,8 @@
  * cli/main.c - the `ebpfvm` command: global options and dispatch to the
  * subcommands (cli/cmd_*.c).
  *
- * Commands: asm, disasm, exec (run, verify and dump come with the XDP
- * runtime and the verifier).
+ * Commands: asm, disasm, exec; dump (with the ELF loader, EBPFVM_HAVE_ELF);
+ * run (with the XDP runtime, EBPFVM_HAVE_XDP_RUNTIME); verify (cmd_verify.c).
  *
  * Exit status (the contract scripts rely on; also in --help):
  *   0  success
@@ -23,6 +23,15 @@
 
 #include "cli/util.h"
 
+/* cli/cmd_run.c and cli/cmd_dump.c (declared here: cli/util.h belongs to
+ * the command's shared code). */
+int cli_cmd_run(int argc, char **argv);
+void cli_help_run(void);
+int cli_cmd_dump(int argc, char **argv);
+void cli_help_dump(void);
+int cli_cmd_verify(int argc, char **argv);
+void cli_help_verify(void);
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -34,6 +43,13 @@ static const struct command commands[] = {
     {"asm", cli_cmd_asm, cli_help_asm, "assemble mnemonic text into raw instruction words"},
     {"disasm", cli_cmd_disasm, cli_help_disasm, "print a program one instruction per line"},
     {"exec", cli_cmd_exec, cli_help_exec, "run a program once on a memory block"},
+    {"verify", cli_cmd_verify, cli_help_verify, "prove programs safe with the static verifier"},
+#ifdef EBPFVM_HAVE_XDP_RUNTIME
+    {"run", cli_cmd_run, cli_help_run, "run an XDP program of an ELF object over a pcap capture"},
+#endif
+#ifdef EBPFVM_HAVE_ELF
+    {"dump", cli_cmd_dump, cli_help_dump, "disassemble the programs of an ELF object"},
+#endif
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -56,7 +72,7 @@ static void help(void)
           "  2  usage error\n"
           "  3  bad program (assembly error, load or verify failure)\n"
           "  4  runtime fault (memory fault, helper fault, budget exhausted)\n"
-          "  5  I/O error (missing or unreadable file, truncated .bin)\n",
+          "  5  I/O error (missing or unreadable file, truncated .bin or capture)\n",
           stdout);
 }
 

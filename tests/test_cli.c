@@ -1,6 +1,6 @@
 /*
  * tests/test_cli.c - the `ebpfvm` command as a user sees it: the built
- * binary is spawned (posix_spawn) with its stdout and stderr captured in
+ * binary is spawned (tests/support/cli_spawn) with its stdout and stderr captured in
  * files, and each test asserts the output, the diagnostics and the exit
  * code of one case: help and version, usage errors (2), missing and
  * truncated files (5), bad programs (3), runtime faults (4) and success on
@@ -11,39 +11,20 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
-#define CLI_PATH EBPFVM_BINARY_DIR "/cli/ebpfvm"
+#include "cli_assert.h"
+#include "cli_spawn.h"
+
 #define EXAMPLES EBPFVM_SOURCE_DIR "/examples/asm"
 
-extern char **environ;
-
 static char tmpdir[64];
-
-struct cli_result {
-    int status; /* exit code, or 128 + signal */
-    char out[16384];
-    char err[16384];
-};
-
-static void slurp(const char *path, char *buf, size_t size)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    size_t n = fread(buf, 1, size - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
 
 /* Path of `name` inside the test's directory (a static buffer per call site
  * would be overwritten; callers copy or use it at once). */
@@ -68,61 +49,17 @@ static void write_text(const char *name, const char *text)
 }
 
 /* Run the command with the given arguments (NULL-terminated). */
-static void run_cli(struct cli_result *r, const char *arg0, ...)
-{
-    const char *argv[32];
-    int argc = 0;
-    argv[argc++] = CLI_PATH;
-    va_list ap;
-    va_start(ap, arg0);
-    for (const char *a = arg0; a; a = va_arg(ap, const char *)) {
-        cr_assert_lt(argc, 31);
-        argv[argc++] = a;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
-
-    char out_path[256], err_path[256];
-    tmp_path(".stdout", out_path, sizeof out_path);
-    tmp_path(".stderr", err_path, sizeof err_path);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int rc = posix_spawn(&pid, CLI_PATH, &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    cr_assert_eq(rc, 0, "posix_spawn %s: %s", CLI_PATH, strerror(rc));
-    int wstatus;
-    cr_assert_eq(waitpid(pid, &wstatus, 0), pid);
-    r->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    slurp(out_path, r->out, sizeof r->out);
-    slurp(err_path, r->err, sizeof r->err);
-    unlink(out_path);
-    unlink(err_path);
-}
+#define run_cli(r, ...) spawn_cli_list((r), tmpdir, 0, __VA_ARGS__)
 
 static void remove_tree(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (tmpdir[0] && system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    spawn_tmpdir_remove(tmpdir);
 }
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ebpfvm-test-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    spawn_tmpdir_create(tmpdir, sizeof tmpdir, "cli");
 }
-
-#define assert_has(haystack, needle)                                                                          \
-    cr_assert_not_null(strstr((haystack), (needle)), "expected '%s' in:\n%s", (needle), (haystack))
-
-#define assert_exit(r, code)                                                                                  \
-    cr_assert_eq((r).status, (code), "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s", (r).status, (code),   \
-                 (r).out, (r).err)
 
 TestSuite(cli, .init = setup, .fini = remove_tree);
 
@@ -130,7 +67,7 @@ TestSuite(cli, .init = setup, .fini = remove_tree);
 
 Test(cli, help_and_version)
 {
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "--help", NULL);
     assert_exit(r, 0);
     assert_has(r.out, "Usage: ebpfvm COMMAND");
@@ -166,7 +103,7 @@ Test(cli, help_and_version)
 
 Test(cli, usage_errors_exit_2)
 {
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, NULL);
     assert_exit(r, 2);
     assert_has(r.err, "ebpfvm: no command given");
@@ -243,7 +180,7 @@ Test(cli, usage_errors_exit_2)
 
 Test(cli, missing_file_exits_5)
 {
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "exec", "/nonexistent/prog.asm", NULL);
     assert_exit(r, 5);
     cr_assert_str_eq(r.err, "ebpfvm: /nonexistent/prog.asm: No such file or directory\n");
@@ -274,7 +211,7 @@ Test(cli, truncated_bin_exits_5)
     write_bytes("trunc.bin", words, sizeof words);
     char path[256];
     tmp_path("trunc.bin", path, sizeof path);
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "exec", path, NULL);
     assert_exit(r, 5);
     char expected[512];
@@ -290,7 +227,7 @@ Test(cli, unwritable_output_exits_5)
 {
     write_text("p.asm", "mov %r0, 1\nexit\n");
     char path[256];
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "asm", tmp_path("p.asm", path, sizeof path), "-o", "/nonexistent/dir/p.bin", NULL);
     assert_exit(r, 5);
     assert_has(r.err, "ebpfvm: /nonexistent/dir/p.bin: No such file or directory");
@@ -302,7 +239,7 @@ Test(cli, bad_programs_exit_3)
 {
     char path[256];
     char expected[512];
-    struct cli_result r;
+    struct spawn_result r;
 
     write_text("helper.asm", "mov %r1, 1\ncall 99\nexit\n");
     run_cli(&r, "exec", tmp_path("helper.asm", path, sizeof path), NULL);
@@ -352,7 +289,7 @@ Test(cli, runtime_faults_exit_4)
 {
     char path[256];
     char expected[512];
-    struct cli_result r;
+    struct spawn_result r;
 
     /* A 4-byte read of a 1-byte block. */
     write_text("oob.asm", "mov %r0, 0\nldxw %r0, [%r1+0]\nexit\n");
@@ -387,7 +324,7 @@ Test(cli, runtime_faults_exit_4)
 
 Test(cli, exec_examples)
 {
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "exec", EXAMPLES "/ipv4_checksum.asm", "--mem-file", EXAMPLES "/ipv4_header.bin", NULL);
     assert_exit(r, 0);
     cr_assert_str_eq(r.out, "r0 = 0xb861 (47201)\n");
@@ -421,7 +358,7 @@ Test(cli, exec_examples)
 
 Test(cli, exec_modes_and_stats)
 {
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "exec", EXAMPLES "/fib.asm", "--fast", NULL);
     assert_exit(r, 0);
     cr_assert_str_eq(r.out, "r0 = 0x37 (55)\n");
@@ -454,7 +391,7 @@ Test(cli, asm_bin_disasm_round_trip)
     tmp_path("p.asm", asm_path, sizeof asm_path);
     tmp_path("p.bin", bin_path, sizeof bin_path);
     tmp_path("other.bin", out_path, sizeof out_path);
-    struct cli_result r;
+    struct spawn_result r;
 
     /* Default output: p.asm -> p.bin */
     run_cli(&r, "asm", asm_path, NULL);
@@ -515,7 +452,7 @@ Test(cli, disasm_invalid_instruction_exits_3)
     };
     write_bytes("bad.bin", words, sizeof words);
     char path[256], expected[512];
-    struct cli_result r;
+    struct spawn_result r;
     run_cli(&r, "disasm", tmp_path("bad.bin", path, sizeof path), NULL);
     assert_exit(r, 3);
     cr_assert_str_eq(r.out, "   0: r0 = 1\n   1: invalid opcode 0xff\n   2: exit\n");

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "maps/map.h"
+#include "vm/helper_args.h"
 
 /* Linux errno values, as programs see them. */
 enum {
@@ -55,17 +56,6 @@ static uint64_t errno_ret(const struct ebpfvm_map *map, int status)
     return (uint64_t)(int64_t)-e;
 }
 
-static void fault(ebpfvm_env *env, const char *fmt, ...) EBPFVM_PRINTF(2, 3);
-static void fault(ebpfvm_env *env, const char *fmt, ...)
-{
-    char msg[sizeof env->fault_msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ebpfvm_env_fault(env, msg);
-}
-
 static void map_label(const struct ebpfvm_map *map, char *buf, size_t size)
 {
     if (map->name && map->name[0])
@@ -77,12 +67,7 @@ static void map_label(const struct ebpfvm_map *map, char *buf, size_t size)
 /* The map in r1, or NULL after a fault. */
 static struct ebpfvm_map *arg_map(ebpfvm_env *env, uint64_t ptr, const char *helper)
 {
-    if (!env->checked)
-        return (struct ebpfvm_map *)(uintptr_t)ptr;
-    struct ebpfvm_map *map = ebpfvm__map_from_ptr(env->prog->vm, ptr);
-    if (!map)
-        fault(env, "%s: r1 0x%llx is not a map of this vm", helper, (unsigned long long)ptr);
-    return map;
+    return ebpfvm__helper_arg_map(env, ptr, 1, helper);
 }
 
 /* Whether [ptr, ptr + size) is readable; faults when not. */
@@ -92,7 +77,7 @@ static bool arg_mem(ebpfvm_env *env, uint64_t ptr, size_t size, const char *help
         return true;
     if (ptr != 0 && ebpfvm__env_check_access(env, (uintptr_t)ptr, size, false))
         return true;
-    fault(env, "%s: r%d 0x%llx is not readable memory for the %s (%zu bytes)", helper, reg,
+    ebpfvm__env_faultf(env, "%s: r%d 0x%llx is not readable memory for the %s (%zu bytes)", helper, reg,
           (unsigned long long)ptr, what, size);
     return false;
 }
@@ -104,7 +89,7 @@ static bool add_region(ebpfvm_env *env, void *ptr, size_t size, bool writable, c
         return true;
     if (ebpfvm_env_add_region(env, ptr, size, writable) == 0)
         return true;
-    fault(env, "%s: too many memory regions in this run (%d)", helper, EBPFVM_MAX_REGIONS);
+    ebpfvm__env_faultf(env, "%s: too many memory regions in this run (%d)", helper, EBPFVM_MAX_REGIONS);
     return false;
 }
 
@@ -137,7 +122,7 @@ static uint64_t helper_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, ui
     if (!map->ops->lookup) {
         char label[96];
         map_label(map, label, sizeof label);
-        fault(env, "%s: not allowed on %s", name, label);
+        ebpfvm__env_faultf(env, "%s: not allowed on %s", name, label);
         return 0;
     }
     if (!arg_mem(env, r2, map->key_size, name, 2, "key"))
@@ -157,12 +142,12 @@ static bool changeable(ebpfvm_env *env, struct ebpfvm_map *map, const char *help
     char label[96];
     if (!writable_by_program(map)) {
         map_label(map, label, sizeof label);
-        fault(env, "%s: not allowed on %s from a program", helper, label);
+        ebpfvm__env_faultf(env, "%s: not allowed on %s from a program", helper, label);
         return false;
     }
     if (map->map_flags & EBPFVM_F_RDONLY_PROG) {
         map_label(map, label, sizeof label);
-        fault(env, "%s: %s is read-only for programs (BPF_F_RDONLY_PROG)", helper, label);
+        ebpfvm__env_faultf(env, "%s: %s is read-only for programs (BPF_F_RDONLY_PROG)", helper, label);
         return false;
     }
     return true;
@@ -206,7 +191,7 @@ static struct ebpfvm_map *arg_ringbuf(ebpfvm_env *env, uint64_t ptr, const char 
     if (map && map->type != EBPFVM_MAP_RINGBUF) {
         char label[96];
         map_label(map, label, sizeof label);
-        fault(env, "%s: r1 is a %s, not a ringbuf", helper, label);
+        ebpfvm__env_faultf(env, "%s: r1 is a %s, not a ringbuf", helper, label);
         return NULL;
     }
     return map;
@@ -255,7 +240,7 @@ static uint64_t helper_ringbuf_reserve(uint64_t r1, uint64_t r2, uint64_t r3, ui
 static uint64_t ringbuf_commit(uint64_t sample, ebpfvm_env *env, bool discard)
 {
     if (ebpfvm__ringbuf_commit(env->prog->vm, sample, discard) != 0)
-        fault(env, "%s: r1 0x%llx is not a reserved ring buffer sample", discard ? "ringbuf_discard" : "ringbuf_submit",
+        ebpfvm__env_faultf(env, "%s: r1 0x%llx is not a reserved ring buffer sample", discard ? "ringbuf_discard" : "ringbuf_submit",
               (unsigned long long)sample);
     return 0;
 }

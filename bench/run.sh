@@ -5,6 +5,8 @@
 #   bash bench/run.sh xdp [ARGS]   only bench_xdp ARGS (e.g. --min-ms 100)
 #   bash bench/run.sh run          only `ebpfvm run --pcap` throughput beside a
 #                                  bare libpcap read loop (bench/bench_run.sh)
+#   bash bench/run.sh verify [ARGS] only bench_verify ARGS: verification time
+#                                  per XDP program beside the kernel's
 # bench_xdp's kernel column needs root (BPF_PROG_TEST_RUN); without it the
 # column is skipped with the reason printed.
 set -euo pipefail
@@ -28,6 +30,11 @@ cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DEBPFVM_BUILD_TES
     cat build-bench/configure.log
     exit 1
 }
+if [[ "${1:-}" == "verify" ]]; then
+    shift
+    cmake --build build-bench -j "${EBPFVM_JOBS:-2}" --target bench_verify
+    exec build-bench/bench/bench_verify "$@"
+fi
 if [[ $only_run == 1 ]]; then
     cmake --build build-bench -j "${EBPFVM_JOBS:-2}" --target ebpfvm_cli bench_pcap_read ebpfvm_example_pcaps \
         ebpfvm_xdp_examples

@@ -202,3 +202,45 @@ Test(interp_mem, legacy_packet_load_out_of_bounds_returns_zero)
     /* the last byte is in bounds */
     cr_assert_eq(INTERP_R0_MEM(mem, EBPF_LD_ABS(B, 7), EBPF_EXIT()), 8);
 }
+
+/*
+ * A run never sees the stack bytes of an earlier run. Runs zero only the
+ * part of the frame a program can reach (vm/interp.c, jit/x86_64.c), so a
+ * writer fills the frame at several depths, then readers that reach those
+ * bytes - directly through r10, or through a copy of r10, which makes the
+ * whole frame reachable - must read zeros, in every engine.
+ */
+Test(interp_mem, a_run_never_reads_an_earlier_runs_stack)
+{
+    static const struct ebpf_insn writer[] = {
+        EBPF_LD_IMM64(1, 0x5a5a5a5a5a5a5a5aull), EBPF_STX_MEM(DW, 10, 1, -8), EBPF_STX_MEM(DW, 10, 1, -256),
+        EBPF_STX_MEM(DW, 10, 1, -512),           EBPF_MOV64_REG(2, 10),       EBPF_STX_MEM(DW, 2, 1, -136),
+        EBPF_MOV64_IMM(0, 0),                    EBPF_EXIT(),
+    };
+    static const struct ebpf_insn direct[] = {EBPF_LDX_MEM(DW, 0, 10, -8), EBPF_LDX_MEM(DW, 1, 10, -256),
+                                              EBPF_ALU64_REG(EBPF_ALU_OR, 0, 1), EBPF_EXIT()};
+    static const struct ebpf_insn copied[] = {EBPF_MOV64_REG(1, 10), EBPF_LDX_MEM(DW, 0, 1, -512),
+                                              EBPF_LDX_MEM(DW, 2, 1, -136), EBPF_ALU64_REG(EBPF_ALU_OR, 0, 2),
+                                              EBPF_EXIT()};
+    const struct {
+        const struct ebpf_insn *insns;
+        size_t count;
+    } readers[] = {{direct, sizeof direct / sizeof direct[0]}, {copied, sizeof copied / sizeof copied[0]}};
+    const enum ebpfvm_exec_mode modes[] = {EBPFVM_EXEC_CHECKED, EBPFVM_EXEC_FAST, EBPFVM_EXEC_JIT};
+
+    ebpfvm_vm *vm = interp_test_vm();
+    ebpfvm_prog *w = interp_load(vm, writer, sizeof writer / sizeof writer[0]);
+    ebpfvm_prog_jit(w, EBPFVM_JIT_ALLOW_UNVERIFIED);
+    for (size_t r = 0; r < sizeof readers / sizeof readers[0]; r++) {
+        ebpfvm_prog *p = interp_load(vm, readers[r].insns, readers[r].count);
+        ebpfvm_prog_jit(p, EBPFVM_JIT_ALLOW_UNVERIFIED);
+        for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+            struct ebpfvm_run_result res;
+            cr_assert_eq(interp_run_mode(w, modes[m], 0, NULL, 0, &res), 0, "%s", res.message);
+            cr_assert_eq(interp_run_mode(p, modes[m], 0, NULL, 0, &res), 0, "%s", res.message);
+            cr_assert_eq(res.r0, 0, "reader %zu, mode %d read 0x%llx from an earlier run", r, (int)modes[m],
+                         (unsigned long long)res.r0);
+        }
+    }
+    ebpfvm_vm_destroy(vm);
+}

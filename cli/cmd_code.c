@@ -91,15 +91,9 @@ int cli_cmd_asm(int argc, char **argv)
     if (!input)
         return cli_usage_error("asm", "no input file");
 
-    ebpfvm_vm *vm;
-    if (ebpfvm_vm_create(NULL, &vm)) {
-        cli_error("out of memory");
-        return CLI_EXIT_INTERNAL;
-    }
     struct ebpf_insn *insns;
     size_t count;
-    int rc = cli_load_words(vm, input, CLI_INPUT_ASM, &insns, &count);
-    ebpfvm_vm_destroy(vm);
+    int rc = cli_read_words(input, CLI_INPUT_ASM, &insns, &count);
     if (rc)
         return rc;
     char *owned = NULL;
@@ -149,15 +143,9 @@ int cli_cmd_disasm(int argc, char **argv)
     if (!input)
         return cli_usage_error("disasm", "no input file");
 
-    ebpfvm_vm *vm;
-    if (ebpfvm_vm_create(NULL, &vm)) {
-        cli_error("out of memory");
-        return CLI_EXIT_INTERNAL;
-    }
     struct ebpf_insn *insns;
     size_t count;
-    int rc = cli_load_words(vm, input, CLI_INPUT_AUTO, &insns, &count);
-    ebpfvm_vm_destroy(vm);
+    int rc = cli_read_words(input, CLI_INPUT_AUTO, &insns, &count);
     if (rc)
         return rc;
 

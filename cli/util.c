@@ -280,3 +280,15 @@ int cli_opt_value(const char *cmd, int argc, char **argv, int *i, const char *na
     *value = argv[*i];
     return 1;
 }
+
+int cli_read_words(const char *path, enum cli_input input, struct ebpf_insn **insns, size_t *count)
+{
+    ebpfvm_vm *vm;
+    if (ebpfvm_vm_create(NULL, &vm)) {
+        cli_error("out of memory");
+        return CLI_EXIT_INTERNAL;
+    }
+    int rc = cli_load_words(vm, path, input, insns, count);
+    ebpfvm_vm_destroy(vm);
+    return rc;
+}

@@ -68,6 +68,10 @@ enum cli_input {
 int cli_load_words(ebpfvm_vm *vm, const char *path, enum cli_input input, struct ebpf_insn **insns,
                    size_t *count);
 
+/* As cli_load_words, with a vm of its own for the assembler (asm and disasm
+ * need none otherwise). */
+int cli_read_words(const char *path, enum cli_input input, struct ebpf_insn **insns, size_t *count);
+
 /* The exit code for a library status of a load (3 for program errors). */
 int cli_exit_for_load(int status);
 

@@ -457,6 +457,36 @@ static int sibling(struct assembler *as, int form, enum ebpf_insn_format fmt, co
     return other;
 }
 
+/*
+ * "%rD, %rS" or "%rD, IMM" (ALU and conditional jumps): the destination, then
+ * a register or a 32-bit immediate source, switching `form` to the
+ * mnemonic's register-source (reg_fmt) or immediate (imm_fmt) sibling. The
+ * error names what the operand should have been ("an immediate" + what).
+ * Returns the chosen form, or an error.
+ */
+static int read_dst_and_source(struct assembler *as, struct ebpf_insn *insn, int form,
+                               enum ebpf_insn_format reg_fmt, enum ebpf_insn_format imm_fmt, const char *what)
+{
+    uint8_t reg;
+    int rc;
+    char need[32];
+    if ((rc = read_reg(as, &reg)) || (rc = expect_char(as, ',')))
+        return rc;
+    insn->dst_reg = reg;
+    bool from_reg = at_reg(as);
+    snprintf(need, sizeof need, "%s%s", from_reg ? "an immediate" : "a register", what);
+    if ((form = sibling(as, form, from_reg ? reg_fmt : imm_fmt, need)) < 0)
+        return form;
+    if (from_reg) {
+        if ((rc = read_reg(as, &reg)))
+            return rc;
+        insn->src_reg = reg;
+    } else if ((rc = read_imm32(as, &insn->imm))) {
+        return rc;
+    }
+    return form;
+}
+
 /* lddw's operand after "%rN,": a 64-bit number or a pseudo reference. */
 static int read_lddw_value(struct assembler *as, size_t index)
 {
@@ -543,21 +573,8 @@ static int assemble_insn(struct assembler *as, const char *mn, bool locked)
     switch ((enum ebpf_insn_format)ebpfvm__forms[form].format) {
     case EBPF_FMT_ALU_IMM:
     case EBPF_FMT_ALU_REG:
-        if ((rc = read_reg(as, &reg)) || (rc = expect_char(as, ',')))
-            return rc;
-        insn->dst_reg = reg;
-        if (at_reg(as)) {
-            if ((form = sibling(as, form, EBPF_FMT_ALU_REG, "an immediate source")) < 0)
-                return form;
-            if ((rc = read_reg(as, &reg)))
-                return rc;
-            insn->src_reg = reg;
-        } else {
-            if ((form = sibling(as, form, EBPF_FMT_ALU_IMM, "a register source")) < 0)
-                return form;
-            if ((rc = read_imm32(as, &insn->imm)))
-                return rc;
-        }
+        if ((form = read_dst_and_source(as, insn, form, EBPF_FMT_ALU_REG, EBPF_FMT_ALU_IMM, " source")) < 0)
+            return form;
         break;
     case EBPF_FMT_ALU_UNARY:
     case EBPF_FMT_ENDIAN:
@@ -619,21 +636,8 @@ static int assemble_insn(struct assembler *as, const char *mn, bool locked)
         break;
     case EBPF_FMT_JMP_IMM:
     case EBPF_FMT_JMP_REG:
-        if ((rc = read_reg(as, &reg)) || (rc = expect_char(as, ',')))
-            return rc;
-        insn->dst_reg = reg;
-        if (at_reg(as)) {
-            if ((form = sibling(as, form, EBPF_FMT_JMP_REG, "an immediate")) < 0)
-                return form;
-            if ((rc = read_reg(as, &reg)))
-                return rc;
-            insn->src_reg = reg;
-        } else {
-            if ((form = sibling(as, form, EBPF_FMT_JMP_IMM, "a register")) < 0)
-                return form;
-            if ((rc = read_imm32(as, &insn->imm)))
-                return rc;
-        }
+        if ((form = read_dst_and_source(as, insn, form, EBPF_FMT_JMP_REG, EBPF_FMT_JMP_IMM, "")) < 0)
+            return form;
         if ((rc = expect_char(as, ',')) || (rc = read_target(as, index, ASM_FIX_OFF)))
             return rc;
         break;

@@ -12,6 +12,7 @@
 
 #include <criterion/criterion.h>
 
+#include "cli_assert.h"
 #include "cli_spawn.h"
 
 #define BPF_OBJ(name) EBPFVM_BINARY_DIR "/tests/bpf/" name
@@ -45,12 +46,6 @@ static bool have_objects(void)
     return true;
 }
 
-#define assert_has(haystack, needle)                                                                          \
-    cr_assert_not_null(strstr((haystack), (needle)), "expected '%s' in:\n%s", (needle), (haystack))
-#define assert_exit(code)                                                                                     \
-    cr_assert_eq(res.status, (code), "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s", res.status, (code),    \
-                 res.out, res.err)
-
 TestSuite(cli_verify, .init = setup, .fini = teardown);
 
 Test(cli_verify, accepts_a_safe_xdp_program)
@@ -58,7 +53,7 @@ Test(cli_verify, accepts_a_safe_xdp_program)
     if (!have_objects())
         return;
     verify((const char *[]){"verify", BPF_OBJ("xdp_drop.o"), NULL});
-    assert_exit(0);
+    assert_exit(res, 0);
     assert_has(res.out, "xdp_drop.o: xdp/xdp_drop_prog: verified (processed 2 insns");
 }
 
@@ -67,7 +62,7 @@ Test(cli_verify, level_two_log_shows_register_states)
     if (!have_objects())
         return;
     verify((const char *[]){"verify", BPF_OBJ("xdp_drop.o"), "--log-level", "2", NULL});
-    assert_exit(0);
+    assert_exit(res, 0);
     assert_has(res.out, "0: R1=ctx() R10=fp0");
     assert_has(res.out, "processed 2 insns (limit 1000000)");
 }
@@ -81,7 +76,7 @@ Test(cli_verify, rejects_an_unsafe_program_with_the_kernel_reason)
     if (!have_objects())
         return;
     verify((const char *[]){"verify", BPF_OBJ("runner_actions.o"), NULL});
-    assert_exit(3);
+    assert_exit(res, 3);
     assert_has(res.out, "xdp/runner_actions: rejected: verifier: insn 52: R8 invalid mem access 'pkt_end'");
     assert_has(res.out, "xdp/pass/runner_pass: verified");
     assert_has(res.out, "tc/runner_tc: skipped: no ebpfvm program type for section tc");
@@ -93,12 +88,12 @@ Test(cli_verify, selection_by_name)
     if (!have_objects())
         return;
     verify((const char *[]){"verify", BPF_OBJ("runner_actions.o"), "-n", "runner_pass", NULL});
-    assert_exit(0);
+    assert_exit(res, 0);
     assert_has(res.out, "xdp/pass/runner_pass: verified");
     cr_assert_null(strstr(res.out, "runner_actions:"), "only the selected program: %s", res.out);
 
     verify((const char *[]){"verify", BPF_OBJ("xdp_drop.o"), "-n", "nope", NULL});
-    assert_exit(3);
+    assert_exit(res, 3);
     assert_has(res.err, "no program named 'nope' (programs: xdp_drop_prog (section xdp))");
 }
 
@@ -107,7 +102,7 @@ Test(cli_verify, json_records)
     if (!have_objects())
         return;
     verify((const char *[]){"verify", BPF_OBJ("runner_actions.o"), "-n", "runner_actions", "--json", NULL});
-    assert_exit(3);
+    assert_exit(res, 3);
     assert_has(res.out, "\"program\":\"runner_actions\",\"section\":\"xdp\",\"verified\":false,");
     assert_has(res.out, "\"error\":\"verifier: insn 52: R8 invalid mem access 'pkt_end'\"");
     assert_has(res.out, "\"log\":\"");
@@ -119,48 +114,48 @@ Test(cli_verify, json_records)
 Test(cli_verify, memory_programs_need_a_mem_size)
 {
     verify((const char *[]){"verify", CHECKSUM_ASM, "--mem-size", "60", "--log-level", "0", NULL});
-    assert_exit(0);
+    assert_exit(res, 0);
     assert_has(res.out, "ipv4_checksum.asm: program: verified");
 
     verify((const char *[]){"verify", CHECKSUM_ASM, "--mem-size", "20", NULL});
-    assert_exit(3);
+    assert_exit(res, 3);
     assert_has(res.out, "rejected: verifier: insn 15: invalid access to memory, mem_size=20 off=20 size=2");
 }
 
 Test(cli_verify, usage_and_io_errors)
 {
     verify((const char *[]){"verify", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "no program file");
 
     verify((const char *[]){"verify", CHECKSUM_ASM, "--log-level", "3", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "--log-level must be 0, 1 or 2, not '3'");
 
     verify((const char *[]){"verify", CHECKSUM_ASM, "--mem-size", "lots", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "--mem-size must be a number of bytes below 2^32, not 'lots'");
 
     verify((const char *[]){"verify", CHECKSUM_ASM, "-s", "xdp", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "-s/-n select programs of an ELF object");
 
     verify((const char *[]){"verify", CHECKSUM_ASM, "--frobnicate", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "unknown option '--frobnicate'");
 
     verify((const char *[]){"verify", "a.o", "b.o", NULL});
-    assert_exit(2);
+    assert_exit(res, 2);
     assert_has(res.err, "more than one program file ('a.o' and 'b.o')");
 
     verify((const char *[]){"verify", "/nonexistent/prog.o", NULL});
-    assert_exit(5);
+    assert_exit(res, 5);
     assert_has(res.err, "/nonexistent/prog.o");
 }
 
 Test(cli_verify, help)
 {
     verify((const char *[]){"verify", "--help", NULL});
-    assert_exit(0);
+    assert_exit(res, 0);
     assert_has(res.out, "Usage: ebpfvm verify PROG");
 }

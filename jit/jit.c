@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "jit/jit.h"
+#include "vm/progtype.h"
 
 #define EBPFVM_JIT_MAX_PASSES 16
 
@@ -452,11 +453,8 @@ int ebpfvm__jit_run(const struct ebpfvm_prog *prog, struct ebpfvm_env *env, void
     if (!prog || !prog->jit_code || !env || !r0)
         return EBPFVM_ERR_INVAL;
     /* Everything else zero: no fault, no frames zeroed, depth 0. */
-    struct ebpfvm_jit_run run = {
-        .env = env,
-        .ctx = (uint64_t)(uintptr_t)ctx,
-        .ctx_size = (uint64_t)ctx_size,
-    };
+    struct ebpfvm_jit_run run = {.env = env};
+    ebpfvm__prog_type_packet(prog->prog_type, ctx, ctx_size, &run.pkt, &run.pkt_len);
     jit_entry_fn entry;
     void *code = prog->jit_code;
     memcpy(&entry, &code, sizeof entry); /* object to function pointer without a cast */

@@ -36,8 +36,8 @@ struct ebpfvm_jit_run {
     uint32_t fault_pc;      /* instruction index of the fault */
     uint32_t zeroed;        /* frames whose stack this run has zeroed (first use, like the interpreter) */
     uint64_t fault_value;   /* the helper id of a failed callx or of a helper that faulted */
-    uint64_t ctx;           /* r1 at entry: the legacy packet loads read this block */
-    uint64_t ctx_size;      /* r2 at entry */
+    uint64_t pkt;           /* the legacy packet loads (LD_ABS/LD_IND) read this block */
+    uint64_t pkt_len;       /* of this many bytes (vm/progtype.c: ebpfvm__prog_type_packet) */
 };
 
 /* Faults detected by native code itself (helper faults set env->faulted). */

@@ -1108,7 +1108,8 @@ static void emit_callx(struct ebpfvm_jit *j, unsigned id_reg)
 
 /*
  * Legacy LD_ABS / LD_IND: r0 = the big-endian value of `size` bytes at
- * offset imm (+ src) of the context block; out of bounds ends the program
+ * offset imm (+ src) of the run's packet (the context block for the memory
+ * type, vm/progtype.c); out of bounds ends the program
  * with r0 = 0, as in the interpreter (through the fault exit, with no fault
  * recorded). r1-r5 are left alone.
  */
@@ -1121,14 +1122,14 @@ static void emit_packet_load(struct ebpfvm_jit *j, const struct ebpf_insn *in, b
     } else {
         emit_imm(j, true, REG_TMP2, in->imm);                           /* mov r11, imm (blinded or not) */
     }
-    emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(ctx_size));        /* mov r10, [r12 + ctx_size] */
+    emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(pkt_len));         /* mov r10, [r12 + pkt_len] */
     emit_alu_ri(j, ALU_CMP, true, REG_TMP, (int32_t)size);              /* cmp r10, size */
     uint32_t out = ebpfvm__jit_label_special(j, EBPFVM_JIT_LABEL_FAULT_EXIT);
     emit_jcc_label(j, CC_B, out);                                       /* jb exit (r0 = 0) */
     emit_alu_ri(j, ALU_SUB, true, REG_TMP, (int32_t)size);              /* sub r10, size */
     emit_alu_rr(j, ALU_CMP, true, REG_TMP2, REG_TMP);                   /* cmp r11, r10 */
     emit_jcc_label(j, CC_A, out);                                       /* ja exit (r0 = 0) */
-    emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(ctx));             /* mov r10, [r12 + ctx] */
+    emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(pkt));             /* mov r10, [r12 + pkt] */
     emit_alu_rr(j, ALU_ADD, true, REG_TMP2, REG_TMP);                   /* add r11, r10 */
     emit_load(j, size, false, RAX, REG_TMP2, 0);                        /* movzx/mov eax, [r11] */
     if (size == 2) {

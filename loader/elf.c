@@ -47,6 +47,7 @@
 #include "ebpfvm/loader.h"
 #include "loader/btf.h"
 #include "vm/internal.h"
+#include "vm/progtype.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247
@@ -1126,6 +1127,10 @@ static bool section_type(const char *section, enum ebpfvm_prog_type *type)
         *type = EBPFVM_PROG_TYPE_XDP;
         return true;
     }
+    if (!strcmp(section, "socket") || has_prefix(section, "socket/")) {
+        *type = EBPFVM_PROG_TYPE_SOCKET_FILTER;
+        return true;
+    }
     if (!strcmp(section, "memory") || has_prefix(section, "memory/")) {
         *type = EBPFVM_PROG_TYPE_MEMORY;
         return true;
@@ -1492,7 +1497,7 @@ int ebpfvm_object_set_program_type(ebpfvm_object *obj, size_t index, enum ebpfvm
     if (index >= obj->nprogs)
         return ebpfvm__error(obj->vm, EBPFVM_ERR_NOENT, "%s: no program %zu (the object has %zu)", obj->name, index,
                              obj->nprogs);
-    if (type != EBPFVM_PROG_TYPE_MEMORY && type != EBPFVM_PROG_TYPE_XDP)
+    if (!ebpfvm__prog_type(type))
         return ebpfvm__error(obj->vm, EBPFVM_ERR_INVAL, "%s: unknown program type %d", obj->name, (int)type);
     obj->progs[index].type = type;
     obj->progs[index].type_known = true;

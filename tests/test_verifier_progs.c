@@ -242,7 +242,7 @@ Test(verifier_progs, ctx_modified_pointer)
 
 Test(verifier_progs, ctx_store)
 {
-    REJECT_CTX("BPF_ST stores into R1 ctx is not allowed", EBPF_ST_MEM(EBPF_SIZE_W, 1, 0, 3),
+    REJECT_CTX("invalid bpf_context access off=0 size=4", EBPF_ST_MEM(EBPF_SIZE_W, 1, 0, 3),
            EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
     REJECT_CTX("invalid bpf_context access off=0 size=4", EBPF_MOV64_IMM(2, 1),
            EBPF_STX_MEM(EBPF_SIZE_W, 1, 2, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());

@@ -259,8 +259,10 @@ static int check_ctx(struct venv *env, uint32_t pc, unsigned regno, int32_t off,
     }
     if (reg->off)
         return ebpfvm__verr(env, "dereference of modified ctx ptr R%u off=%d disallowed", regno, reg->off);
-    const struct ebpfvm_ctx_field *field = ebpfvm__ctx_field_at(env->desc, off);
-    if (!field || field->size != size || (write && !field->writable) || field->devmap_only)
+    int32_t rt_off;
+    unsigned rt_size;
+    const struct ebpfvm_ctx_field *field = ebpfvm__ctx_access(env->desc, off, size, write, &rt_off, &rt_size);
+    if (!field)
         return ebpfvm__verr(env, "invalid bpf_context access off=%d size=%u", off, size);
     if (note_access(env, pc, ACCESS_CTX, field))
         return -1;
@@ -342,9 +344,6 @@ int ebpfvm__check_store(struct venv *env, uint32_t pc)
         return -1;
     if (ebpfvm__check_reg_read(env, insn->dst_reg))
         return -1;
-    const struct vreg *base = &env->cur->regs[insn->dst_reg];
-    if (is_st && base->type == PTR_TO_CTX)
-        return ebpfvm__verr(env, "BPF_ST stores into R%u ctx is not allowed", insn->dst_reg);
     struct vreg value;
     if (is_st)
         ebpfvm__mark_reg_const(&value, (uint64_t)(int64_t)insn->imm);
@@ -393,5 +392,44 @@ int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
         env->cur->regs[insn->src_reg] = result;
         env->cur->written |= (uint16_t)(1u << insn->src_reg);
     }
+    return 0;
+}
+
+/* ----------------------------------------------------- legacy packet loads */
+
+/*
+ * LD_ABS / LD_IND (the kernel's check_ld_abs): only for types whose
+ * packet they read, with r6 the unmodified context; r1-r5 become
+ * unreadable and r0 an unknown scalar (like the kernel, no range from the
+ * load's size). Reserved fields were refused at load (vm/validate.c).
+ */
+int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    struct vstate *st = env->cur;
+    if (!env->desc || !env->desc->legacy_packet_loads || !env->desc->packet)
+        return ebpfvm__verr(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
+    if (st->curframe) {
+        /* The kernel ends only the subprogram there (r0 = 0 to its caller);
+         * ebpfvm's runtime ends the program. */
+        env->err = EBPFVM_ERR_UNSUPP;
+        return ebpfvm__verr(env, "BPF_LD_[ABS|IND] inside a subprogram is not supported");
+    }
+    if (ebpfvm__check_reg_read(env, 6))
+        return -1;
+    if (st->nrefs)
+        return ebpfvm__verr(env, "BPF_LD_[ABS|IND] cannot be mixed with socket references");
+    const struct vreg *ctx = &st->regs[6];
+    if (ctx->type != PTR_TO_CTX)
+        return ebpfvm__verr(env, "at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+    if (EBPF_MODE(insn->opcode) == EBPF_MODE_IND && ebpfvm__check_reg_read(env, insn->src_reg))
+        return -1;
+    if (ctx->off || !ebpfvm__tnum_is_const(ctx->b.var_off) || ctx->b.var_off.value)
+        return ebpfvm__verr(env, "dereference of modified ctx ptr R6 off=%d disallowed", ctx->off);
+    for (unsigned r = 1; r <= 5; r++)
+        ebpfvm__mark_reg_not_init(&st->regs[r]);
+    ebpfvm__mark_reg_unknown(&st->regs[0]);
+    st->written |= 0x3fu;
+    (void)pc;
     return 0;
 }

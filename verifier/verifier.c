@@ -282,8 +282,7 @@ static int do_check(struct venv *env)
             break;
         case EBPF_FMT_LD_ABS:
         case EBPF_FMT_LD_IND:
-            env->err = EBPFVM_ERR_UNSUPP;
-            err = ebpfvm__verr(env, "BPF_LD_[ABS|IND] instructions are not supported by the verifier");
+            err = ebpfvm__check_ld_abs(env, pc);
             break;
         case EBPF_FMT_LDX:
             err = ebpfvm__check_ldx(env, pc);
@@ -383,6 +382,13 @@ static int apply_ctx_rewrite(struct venv *env)
         if (env->access[pc] == ACCESS_OTHER) {
             if (!original)
                 return ebpfvm__verr(env, "internal error: insn %u was rewritten as a context access but is not one",
+                                    pc);
+            continue;
+        }
+        if (ebpfvm__ctx_field_identity(env->ctx_field[pc])) {
+            /* The runtime keeps the field in place: the access stays. */
+            if (!original)
+                return ebpfvm__verr(env, "internal error: insn %u: the context rewrite disagrees with the verifier",
                                     pc);
             continue;
         }

@@ -248,6 +248,7 @@ EBPFVM_INTERNAL int ebpfvm__check_ld_imm64(struct venv *env, uint32_t pc);
 EBPFVM_INTERNAL int ebpfvm__check_ldx(struct venv *env, uint32_t pc);
 EBPFVM_INTERNAL int ebpfvm__check_store(struct venv *env, uint32_t pc);
 EBPFVM_INTERNAL int ebpfvm__check_atomic(struct venv *env, uint32_t pc);
+EBPFVM_INTERNAL int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc);
 /* Conditional jump at pc: may push the other branch; *next is where the
  * current path continues. */
 EBPFVM_INTERNAL int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next);

@@ -327,12 +327,16 @@ static int check_access(struct ctx_pass *p, size_t pc, const struct ctx_state *s
     if (v.off != 0)
         return ebpfvm__error(p->vm, EBPFVM_ERR_BADPROG, "insn %zu: dereference of modified ctx ptr R%u off=%d disallowed",
                              pc, base, v.off);
-    const struct ebpfvm_ctx_field *field = ebpfvm__ctx_field_at(p->desc, d->off);
     bool write = fmt != EBPF_FMT_LDX;
-    if (!field || d->size != field->size || (write && !field->writable) || field->devmap_only)
+    int32_t rt_off;
+    unsigned rt_size;
+    const struct ebpfvm_ctx_field *field = ebpfvm__ctx_access(p->desc, d->off, d->size, write, &rt_off, &rt_size);
+    if (!field)
         return ebpfvm__error(p->vm, EBPFVM_ERR_BADPROG, "insn %zu: invalid bpf_context access off=%d size=%u", pc,
                              d->off, (unsigned)d->size);
-    if (write) /* no writable fields yet: a type that has them must say how to rewrite */
+    if (ebpfvm__ctx_field_identity(field))
+        return 0; /* the runtime context keeps the field in place */
+    if (write) /* writable fields of other layouts would need a store rewrite */
         return ebpfvm__error(p->vm, EBPFVM_ERR_UNSUPP, "insn %zu: stores to context field %s are not supported", pc,
                              field_name_or(field));
 

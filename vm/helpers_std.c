@@ -725,6 +725,7 @@ int ebpfvm_vm_register_std_helpers(ebpfvm_vm *vm, const struct ebpfvm_helper_opt
         {ebpfvm__map_helpers, ebpfvm__map_nhelpers},
         {std_helpers, sizeof std_helpers / sizeof std_helpers[0]},
         {ebpfvm__xdp_helpers, ebpfvm__xdp_nhelpers},
+        {ebpfvm__skb_helpers, ebpfvm__skb_nhelpers},
     };
     size_t ntables = sizeof tables / sizeof tables[0];
     int err = 0;

@@ -65,6 +65,8 @@ EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__map_helpers[];
 EBPFVM_INTERNAL extern const size_t ebpfvm__map_nhelpers;
 EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__xdp_helpers[];
 EBPFVM_INTERNAL extern const size_t ebpfvm__xdp_nhelpers;
+EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__skb_helpers[];
+EBPFVM_INTERNAL extern const size_t ebpfvm__skb_nhelpers;
 
 /* ------------------------------------------------------------------ vm */
 

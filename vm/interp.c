@@ -104,6 +104,8 @@ struct interp_run {
     struct ebpfvm_run_result *result;
     uint64_t ctx;       /* r1 at entry, and the legacy packet */
     uint64_t ctx_size;  /* r2 at entry */
+    uint64_t pkt;       /* the legacy packet (LD_ABS/LD_IND): address */
+    uint64_t pkt_len;   /* and length */
     uint64_t stack_top; /* r10 of frame 0 */
     uint64_t budget;    /* budgeted variants: instructions allowed */
     uint64_t executed;  /* budgeted variants: instructions executed */
@@ -328,12 +330,13 @@ static inline uint64_t interp_alu(enum ebpf_insn_form form, uint64_t dst, uint64
 }
 
 /* Legacy LD_ABS/LD_IND: r0 = the big-endian value of `size` bytes at `off`
- * of the context block. Returns false when out of bounds. */
+ * of the run's packet (the program type's: the context block for the memory
+ * type). Returns false when out of bounds. */
 static bool interp_packet_load(const struct interp_run *run, uint64_t off, unsigned size, uint64_t *r0)
 {
-    if (run->ctx_size < size || off > run->ctx_size - size)
+    if (run->pkt_len < size || off > run->pkt_len - size)
         return false;
-    const uint8_t *p = (const uint8_t *)(uintptr_t)run->ctx + off;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)run->pkt + off;
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++)
         v = (v << 8) | p[i];
@@ -552,6 +555,7 @@ static EBPFVM_NOINLINE int run_chain_loop(const struct ebpfvm_prog *first, struc
         .budget = o->insn_budget,
         .executed = 0,
     };
+    ebpfvm__prog_type_packet(first->prog_type, ctx, ctx_size, &run.pkt, &run.pkt_len);
     /* The chain's budget follows the head program's mode (env->prog is the
      * head when head is true; the native fast path only runs unchecked
      * heads). */

@@ -62,7 +62,7 @@ int ebpfvm_prog_load(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count,
         size_t n = opts->sz < sizeof o ? opts->sz : sizeof o;
         memcpy(&o, opts, n);
     }
-    if (o.prog_type != EBPFVM_PROG_TYPE_MEMORY && o.prog_type != EBPFVM_PROG_TYPE_XDP)
+    if (!ebpfvm__prog_type(o.prog_type))
         return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "load: unknown program type %d", (int)o.prog_type);
 
     struct ebpfvm_prog *prog = ebpfvm__calloc(vm, 1, sizeof *prog);

@@ -208,7 +208,10 @@ enum ebpfvm_prog_type {
     /* r1 = pointer to a caller-given memory block, r2 = its length (the
      * conformance suite's convention and the simplest embedding). */
     EBPFVM_PROG_TYPE_MEMORY = 0,
-    EBPFVM_PROG_TYPE_XDP = 1 /* r1 = struct xdp_md (see the XDP runtime) */
+    EBPFVM_PROG_TYPE_XDP = 1, /* r1 = struct xdp_md (see the XDP runtime) */
+    /* r1 = struct __sk_buff (Linux's BPF_PROG_TYPE_SOCKET_FILTER): the
+     * packet is reached through LD_ABS/LD_IND and bpf_skb_load_bytes. */
+    EBPFVM_PROG_TYPE_SOCKET_FILTER = 2
 };
 
 struct ebpfvm_load_opts {

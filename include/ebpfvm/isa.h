@@ -143,6 +143,7 @@ enum ebpf_xdp_action {
     X(tail_call, 12)                       \
     X(redirect, 23)                        \
     X(perf_event_output, 25)               \
+    X(skb_load_bytes, 26)                  \
     X(csum_diff, 28)                       \
     X(xdp_adjust_head, 44)                 \
     X(redirect_map, 51)                    \

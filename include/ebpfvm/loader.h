@@ -40,6 +40,7 @@
  * Program types come from the section name, by libbpf's rules:
  *   `xdp`, `xdp/...`, `xdp.frags`, `xdp.frags/...` and legacy names starting
  *   with `xdp` (`xdp_pass`)                       -> EBPFVM_PROG_TYPE_XDP
+ *   `socket`, `socket/...`                         -> EBPFVM_PROG_TYPE_SOCKET_FILTER
  *   `memory`, `memory/...` (ebpfvm's own)          -> EBPFVM_PROG_TYPE_MEMORY
  * Any other section (`tc`, `kprobe/...`) has no ebpfvm type: its programs are
  * listed but loading them fails with EBPFVM_ERR_UNSUPP unless the caller sets

@@ -51,9 +51,16 @@
  * pointers into memory, and reads of uninitialised stack, stay rejected.
  *
  * Memory: checkpoints live until the end of the run; at most
- * MAX_STATES_PER_INSN per instruction and MAX_TOTAL_STATES in all are kept
- * (beyond that, paths are explored without pruning, which only costs
- * instructions from the budget).
+ * MAX_STATES_PER_INSN per instruction and MAX_TOTAL_STATES in all are
+ * searched (beyond that, paths are explored without pruning, which only
+ * costs instructions from the budget). Like the kernel, a checkpoint
+ * still in progress (a loop head the path keeps coming back to) that was
+ * compared more than 3 * (its hits + 1) times in vain leaves the search
+ * (it stays allocated: paths below it count down its branches), so a loop
+ * that runs to the budget compares each iteration with a few recent
+ * states, not with all earlier ones. Completed checkpoints stay: the
+ * kernel drops those too, but ebpfvm's coarser liveness needs them to
+ * prune as much (tests/xdp/bounded_loops.c stays under the budget).
  */
 #include <stdio.h>
 #include <string.h>
@@ -127,11 +134,21 @@ static int is_state_visited(struct venv *env, uint32_t pc)
         if (sl->st.branches) {
             if (ebpfvm__states_equal(&sl->st, cur, true, 0, 0, 0))
                 return ebpfvm__verr(env, "infinite loop detected at insn %u", pc);
-            link = &sl->next;
+        } else if (ebpfvm__states_equal(&sl->st, cur, false, dead_regs, loose_regs, loose_slots)) {
+            sl->hit_cnt++;
+            return 1;
+        }
+        /* The kernel's heuristic, for checkpoints in progress: one that
+         * keeps failing to match (a loop's earlier iterations) is dropped
+         * from the search; the verdict does not depend on it. */
+        if (++sl->miss_cnt > sl->hit_cnt * 3 + 3 && sl->st.branches) {
+            *link = sl->next;
+            sl->next = env->retired;
+            env->retired = sl;
+            env->nexplored[pc]--;
+            env->total_states--;
             continue;
         }
-        if (ebpfvm__states_equal(&sl->st, cur, false, dead_regs, loose_regs, loose_slots))
-            return 1;
         link = &sl->next;
     }
     /* Like the kernel, keep a new checkpoint only when the path has run
@@ -437,19 +454,23 @@ static void deliver_log(struct venv *env, const struct ebpfvm_verify_opts *o)
     }
 }
 
+static void free_list(struct venv *env, struct vstate_list *sl)
+{
+    while (sl) {
+        struct vstate_list *next = sl->next;
+        ebpfvm__state_free(env, &sl->st);
+        ebpfvm__free(env->vm, sl);
+        sl = next;
+    }
+}
+
 static void free_env(struct venv *env)
 {
     struct ebpfvm_vm *vm = env->vm;
+    free_list(env, env->retired);
     if (env->explored) {
-        for (uint32_t pc = 0; pc < env->count; pc++) {
-            struct vstate_list *sl = env->explored[pc];
-            while (sl) {
-                struct vstate_list *next = sl->next;
-                ebpfvm__state_free(env, &sl->st);
-                ebpfvm__free(vm, sl);
-                sl = next;
-            }
-        }
+        for (uint32_t pc = 0; pc < env->count; pc++)
+            free_list(env, env->explored[pc]);
     }
     for (uint32_t i = 0; i < env->npending; i++) {
         ebpfvm__state_free(env, env->pending[i].st);
@@ -472,18 +493,24 @@ static void free_env(struct venv *env)
     ebpfvm__vlog_free(env);
 }
 
+static uint32_t list_stack_depth(const struct vstate_list *sl, uint32_t depth)
+{
+    for (; sl; sl = sl->next)
+        for (uint32_t k = 0; k < EBPF_STACK_SIZE; k++)
+            if (sl->st.stack[k] != STACK_INVALID) {
+                if (EBPF_STACK_SIZE - k > depth)
+                    depth = EBPF_STACK_SIZE - k;
+                break;
+            }
+    return depth;
+}
+
 static uint32_t stack_depth(const struct venv *env)
 {
-    /* The deepest byte any kept state initialised. */
-    uint32_t depth = 0;
+    /* The deepest byte any kept (or retired) state initialised. */
+    uint32_t depth = list_stack_depth(env->retired, 0);
     for (uint32_t pc = 0; pc < env->count; pc++)
-        for (const struct vstate_list *sl = env->explored[pc]; sl; sl = sl->next)
-            for (uint32_t k = 0; k < EBPF_STACK_SIZE; k++)
-                if (sl->st.stack[k] != STACK_INVALID) {
-                    if (EBPF_STACK_SIZE - k > depth)
-                        depth = EBPF_STACK_SIZE - k;
-                    break;
-                }
+        depth = list_stack_depth(env->explored[pc], depth);
     return depth;
 }
 

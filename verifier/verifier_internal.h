@@ -106,6 +106,8 @@ struct vstate {
 
 struct vstate_list {
     struct vstate_list *next;
+    uint32_t hit_cnt;  /* times it pruned a path */
+    uint32_t miss_cnt; /* times it was compared and did not */
     struct vstate st;
 };
 
@@ -139,6 +141,7 @@ struct venv {
     struct vpending *pending;
     uint32_t npending, cap_pending;
     struct vstate_list **explored; /* per insn */
+    struct vstate_list *retired;   /* evicted checkpoints, kept until the end (children may point to them) */
     uint32_t *nexplored;           /* per insn */
     uint8_t *prune_point;          /* per insn */
     uint8_t *access;               /* per insn: ACCESS_* */

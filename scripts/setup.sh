@@ -23,6 +23,9 @@ packages=(
     libxdp-dev        # AF_XDP packet sources
     linux-libc-dev    # linux/bpf.h, linux/if_xdp.h
     hyperfine         # command-line benchmarks (bench/)
+    linux-source-6.12 # the kernel's verifier selftests (tests/kselftest; from bookworm-security)
+    clang-19          # compiles those selftests (they need a newer clang than 14)
+    bpftool           # vmlinux.h of the running kernel for the selftests
 )
 
 missing=()

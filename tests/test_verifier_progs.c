@@ -23,6 +23,10 @@ enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2 };
 
 static char vlog[1 << 20];
 
+/* ebpfvm_verify_opts.flags of every verification in the running test
+ * (criterion runs each test in its own process). */
+static uint32_t verify_flags;
+
 /* The end of the log, for failure messages. */
 static const char *log_tail(void)
 {
@@ -63,7 +67,7 @@ static struct outcome verify_in(ebpfvm_vm *vm, const struct ebpf_insn *insns, si
     int err = ebpfvm_prog_load(vm, insns, n, &lo, &prog);
     cr_assert_eq(err, 0, "load failed: %s", ebpfvm_vm_errmsg(vm));
     struct ebpfvm_verify_opts vo = {.sz = sizeof vo, .log_level = level, .log_buf = vlog, .log_size = sizeof vlog,
-                                    .mem_size = mem_size};
+                                    .mem_size = mem_size, .flags = verify_flags};
     vlog[0] = '\0';
     out.status = ebpfvm_prog_verify(prog, &vo);
     snprintf(out.msg, sizeof out.msg, "%s", ebpfvm_vm_errmsg(vm));
@@ -184,11 +188,43 @@ Test(verifier_progs, uninit_r0_at_exit)
 
 Test(verifier_progs, stack_uninit_read)
 {
+    /* Like Linux for root: an unknown scalar (ebpfvm zeroes the stack). */
+    ACCEPT(XDP, 0, EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_ALU64_IMM(EBPF_ALU_AND, 0, 3), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(XDP, 0, "invalid read from stack off -8+0 size 8", EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT());
+}
+
+/* Variable-offset stack accesses (Linux allows them for root): every byte
+ * the offset may reach is checked and written bytes become unknown data. */
+Test(verifier_progs, stack_variable_offset)
+{
+    /* r2 = (u8)ctx->rx_queue_index & 8; *(u64 *)(fp - 16 + r2) = 1; r0 = *(u64 *)(fp - 16 + r2) & 3 */
+#define VAR_FP(reg) EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 8), \
+        EBPF_MOV64_REG(reg, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, reg, -16), EBPF_ALU64_REG(EBPF_ALU_ADD, reg, 2)
+    ACCEPT(XDP, 0, VAR_FP(3), EBPF_ST_MEM(EBPF_SIZE_DW, 3, 0, 1), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 3, 0),
+           EBPF_ALU64_IMM(EBPF_ALU_AND, 0, 3), EBPF_EXIT());
+    /* fp-16+8+8 reaches fp+0. */
+    REJECT(XDP, 0, "invalid variable-offset write to stack R3 var_off=(0x0; 0x8) off=-8 size=8", VAR_FP(3),
+           EBPF_ST_MEM(EBPF_SIZE_DW, 3, 8, 1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    /* 8 bytes at fp-16+{0,8}+4 are misaligned. */
+    REJECT(XDP, 0, "misaligned stack access var_off=(0x0; 0x8) off=-12 size=8", VAR_FP(3),
+           EBPF_ST_MEM(EBPF_SIZE_DW, 3, 4, 1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    /* An unbounded offset is refused when it is added. */
+    REJECT(XDP, 0, "value -2147483648 makes fp pointer be out of bounds", EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16),
+           EBPF_ALU64_IMM(EBPF_ALU_LSH, 2, 32), EBPF_ALU64_IMM(EBPF_ALU_ARSH, 2, 32), EBPF_MOV64_REG(3, 10), EBPF_ALU64_REG(EBPF_ALU_ADD, 3, 2),
+           EBPF_LDX_MEM(EBPF_SIZE_B, 0, 3, -1), EBPF_EXIT());
+    /* A pointer written at a variable offset is lost: the slot holds data. */
+    REJECT(XDP, 0, "R0 invalid mem access 'scalar'", VAR_FP(3), EBPF_STX_MEM(EBPF_SIZE_DW, 3, 10, 0),
+           EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -16), EBPF_LDX_MEM(EBPF_SIZE_B, 0, 0, 0), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
+    REJECT(XDP, 0, "R3 variable stack access prohibited, var_off=(0x0; 0x8)", VAR_FP(3),
+           EBPF_ST_MEM(EBPF_SIZE_DW, 3, 0, 1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+#undef VAR_FP
 }
 
 Test(verifier_progs, stack_partially_init_read)
 {
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(XDP, 0, "invalid read from stack off -8+4 size 8", EBPF_ST_MEM(EBPF_SIZE_W, 10, -8, 0),
            EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT());
 }
@@ -486,6 +522,9 @@ Test(verifier_progs, jmp32_register_operands)
 
 Test(verifier_progs, helper_args)
 {
+    ACCEPT(XDP, 0, EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_LD_MAP_FD(1, MAP_ARRAY),
+           EBPF_CALL_HELPER(1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(XDP, 0, "invalid indirect read from stack R2 off -4+0 size 4", EBPF_MOV64_REG(2, 10),
            EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_CALL_HELPER(1), EBPF_MOV64_IMM(0, 0),
            EBPF_EXIT());
@@ -573,6 +612,14 @@ Test(verifier_progs, pointer_arithmetic)
 
 Test(verifier_progs, pointer_leaks)
 {
+    /* Accepted by default, as Linux accepts them from root. */
+    ACCEPT(MEM, 8, EBPF_MOV64_REG(0, 1), EBPF_EXIT());
+    ACCEPT(XDP, 0, EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0), EBPF_STX_MEM(EBPF_SIZE_DW, 10, 1, -16), EBPF_MOV64_REG(2, 10),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_MOV64_REG(3, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 3, -16),
+           EBPF_MOV64_IMM(4, 0), EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_CALL_HELPER(2), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    ACCEPT(XDP, 0, LOOKUP_ARRAY, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 2), EBPF_MOV64_REG(1, 10),
+           EBPF_STX_MEM(EBPF_SIZE_DW, 0, 1, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(XDP, 0, "R0 leaks addr as return value", EBPF_MOV64_REG(0, 1), EBPF_EXIT());
     /* map_update_elem(arr, &key, &value) with a spilled pointer in value. */
     REJECT(XDP, 0, "R3 leaks addr into helper function", EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0),
@@ -600,6 +647,8 @@ Test(verifier_progs, return_value)
     ACCEPT(XDP, 0, EBPF_MOV64_IMM(0, 2), EBPF_LDX_MEM(EBPF_SIZE_W, 1, 1, 16), EBPF_JMP_IMM(EBPF_JMP_JNE, 1, 77, 1),
            EBPF_MOV64_IMM(0, 5), EBPF_EXIT());
     ACCEPT(MEM, 8, EBPF_MOV64_IMM(0, -7), EBPF_EXIT());
+    ACCEPT(MEM, 8, EBPF_MOV64_REG(0, 10), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(MEM, 8, "R0 leaks addr as return value", EBPF_MOV64_REG(0, 10), EBPF_EXIT());
 }
 
@@ -659,6 +708,9 @@ Test(verifier_progs, memory_program)
     ACCEPT(MEM, 16, EBPF_MOV64_IMM(2, 1), EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD | EBPF_ATOMIC_FETCH, 1, 2, 0),
            EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 0), EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD, 10, 2, -8),
            EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT());
+    ACCEPT(MEM, 16, EBPF_MOV64_IMM(2, 1), EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD, 10, 2, -8),
+           EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    verify_flags = EBPFVM_VERIFY_STRICT;
     REJECT(MEM, 16, "invalid read from stack off -8+0 size 8", EBPF_MOV64_IMM(2, 1),
            EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD, 10, 2, -8), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
 }
@@ -812,6 +864,7 @@ Test(verifier_progs, log_levels_and_summary)
 
 Test(verifier_progs, level1_keeps_only_failing_path)
 {
+    verify_flags = EBPFVM_VERIFY_STRICT;
     /* Two paths: the first (taken at insn 1) is fine, the failing one is
      * the fall-through explored first... use the jump side to fail. */
     struct ebpf_insn p[] = {EBPF_LDX_MEM(EBPF_SIZE_W, 0, 1, 16), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 3),

@@ -118,6 +118,11 @@ static void mark_null_check(struct vstate *st, uint32_t id, bool is_null)
 
 /* -------------------------------------------------------- cond jumps */
 
+static bool known_not_null(const struct vreg *reg)
+{
+    return reg->type == PTR_TO_MAP_VALUE || reg->type == PTR_TO_MEM;
+}
+
 static bool is_or_null(const struct vreg *reg)
 {
     return reg->type == PTR_TO_MAP_VALUE_OR_NULL || reg->type == PTR_TO_MEM_OR_NULL;
@@ -174,9 +179,10 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
                 return 0;
             }
         }
-        /* A valid pointer is never NULL. */
-        if (!is32 && eq_op && !is_or_null(dst) && !is_or_null(src) &&
-            ((ebpfvm__reg_is_ptr(dst) && is_const_zero(src)) || (ebpfvm__reg_is_ptr(src) && is_const_zero(dst)))) {
+        /* A map value or memory pointer is never NULL (the kernel's
+         * reg_not_null; it decides nothing for the others - ctx, stack,
+         * packet - and neither does ebpfvm: both branches are explored). */
+        if (!is32 && eq_op && ((known_not_null(dst) && is_const_zero(src)) || (known_not_null(src) && is_const_zero(dst)))) {
             *next = op == EBPF_JMP_JNE ? target : fall;
             return 0;
         }
@@ -472,12 +478,16 @@ int ebpfvm__check_exit(struct venv *env, uint32_t pc)
     if (ebpfvm__check_reg_read(env, 0))
         return -1;
     const struct vreg *r0 = &st->regs[0];
-    if (ebpfvm__reg_is_ptr(r0))
+    /* Linux lets a privileged loader return a pointer. */
+    if (env->strict && ebpfvm__reg_is_ptr(r0))
         return ebpfvm__verr(env, "R0 leaks addr as return value");
     if (st->nrefs) {
         ebpfvm__verr(env, "Unreleased reference id=%u alloc_insn=%u", st->refs[0], st->ref_insn[0]);
         return ebpfvm__verr(env, "BPF_EXIT instruction in main prog would lead to reference leak");
     }
+    if (env->desc && env->desc->ret_checked && r0->type != SCALAR_VALUE)
+        return ebpfvm__verr(env, "At program exit the register R0 is not a known value (%s)",
+                            ebpfvm__reg_type_name(r0));
     if (env->desc && env->desc->ret_checked &&
         (r0->b.smin < env->desc->ret_min || r0->b.smax > env->desc->ret_max)) {
         char text[200];

@@ -17,8 +17,13 @@
  *     comparison with data_end (the variable part is the range's base);
  *   - map_value and mem: [off + smin, off + umax + size) inside the value;
  *   - anything else: "R%d invalid mem access '<type>'".
- * Storing a pointer anywhere but the stack leaks it ("R1 leaks addr into
- * map"): ebpfvm rejects that even where the kernel lets root do it.
+ * Like Linux for a privileged loader, pointers may be stored anywhere
+ * writable, uninitialised stack reads as an unknown scalar, and stack
+ * accesses may have a bounded variable offset (every byte it may touch is
+ * checked and, for a write, becomes STACK_MISC). EBPFVM_VERIFY_STRICT
+ * (env->strict) rejects those as Linux does for unprivileged loaders:
+ * "R1 leaks addr into map", "invalid read from stack off -8+0 size 8",
+ * "R2 variable stack access prohibited, var_off=...".
  */
 #include <string.h>
 
@@ -64,6 +69,63 @@ static void stack_mark_misc(uint8_t *stack, int first, int last)
     }
 }
 
+/* A variable-offset stack access (not in strict mode): the bytes it may
+ * touch, [*first, *last] as indexes into st->stack, after the kernel's
+ * checks (check_stack_access_within_bounds, check_ptr_alignment). */
+static int check_stack_var_bounds(struct venv *env, unsigned regno, int32_t off, int64_t size, enum access_mode mode,
+                                  int *first, int *last)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    char tn[64];
+    ebpfvm__tnum_str(reg->b.var_off, tn, sizeof tn);
+    if (env->strict)
+        return ebpfvm__verr(env, "R%u variable stack access prohibited, var_off=%s", regno, tn);
+    int64_t fixed = (int64_t)reg->off + off;
+    if ((mode == READ || mode == WRITE) && size > 0) {
+        struct tnum at = ebpfvm__tnum_add(reg->b.var_off, ebpfvm__tnum_const((uint64_t)fixed));
+        if (((at.value | at.mask) & (uint64_t)(size - 1)) != 0)
+            return ebpfvm__verr(env, "misaligned stack access var_off=%s off=%lld size=%lld", tn, (long long)fixed,
+                                (long long)size);
+    }
+    const char *what = mode == HELPER_READ || mode == HELPER_WRITE ? " indirect access to"
+                       : is_write(mode)                            ? " write to"
+                                                                   : " read from";
+    /* Pointer arithmetic keeps |smin|, |smax| below 2^29 ("value ...
+     * makes fp pointer be out of bounds"), so lo and hi cannot overflow. */
+    int64_t lo = reg->b.smin + fixed, hi = reg->b.smax + fixed + size;
+    if (lo < -EBPF_STACK_SIZE || hi > 0 || (size == 0 && hi >= 0))
+        return ebpfvm__verr(env, "invalid variable-offset%s stack R%u var_off=%s off=%lld size=%lld", what, regno, tn,
+                            (long long)fixed, (long long)size);
+    *first = (int)(lo + EBPF_STACK_SIZE);
+    *last = (int)(hi + EBPF_STACK_SIZE) - 1;
+    return 0;
+}
+
+/* A read of [first, last] of a frame's stack as data (a var-off load, a
+ * helper's memory argument): every byte initialised unless the mode
+ * allows uninitialised reads, no spilled pointer unless pointers may leak. */
+static int check_stack_data_read(struct venv *env, unsigned regno, struct frame_mem fm, int first, int last,
+                                 bool helper)
+{
+    if (!env->strict)
+        return 0;
+    for (int k = first; k <= last; k++) {
+        uint8_t t = fm.stack[k];
+        if (t == STACK_INVALID) {
+            if (helper)
+                return ebpfvm__verr(env, "invalid indirect read from stack R%u off %d+%d size %d", regno,
+                                    first - EBPF_STACK_SIZE, k - first, last - first + 1);
+            return ebpfvm__verr(env, "invalid read from stack off %d+%d size %d", first - EBPF_STACK_SIZE, k - first,
+                                last - first + 1);
+        }
+        /* A helper copying a spilled pointer (into a map, a ring buffer
+         * record, ...) would leak it. */
+        if (t == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[k / 8]))
+            return ebpfvm__verr(env, "R%u leaks addr into helper function", regno);
+    }
+    return 0;
+}
+
 /* Bounds and alignment of a constant-offset stack access; *byte receives
  * the index of its first byte in st->stack. */
 static int check_stack_bounds(struct venv *env, unsigned regno, int32_t off, int64_t size, enum access_mode mode,
@@ -72,11 +134,6 @@ static int check_stack_bounds(struct venv *env, unsigned regno, int32_t off, int
     const struct vreg *reg = &env->cur->regs[regno];
     if (reg->frameno > env->cur->curframe)
         return ebpfvm__verr(env, "R%u points to the stack of a returned frame", regno);
-    if (!ebpfvm__tnum_is_const(reg->b.var_off)) {
-        char tn[64];
-        return ebpfvm__verr(env, "R%u variable stack access prohibited, var_off=%s", regno,
-                            ebpfvm__tnum_str(reg->b.var_off, tn, sizeof tn));
-    }
     int64_t total = (int64_t)reg->off + ebpf_as_s64(reg->b.var_off.value) + off;
     /* The kernel checks alignment first (stack accesses are always strict). */
     if ((mode == READ || mode == WRITE) && size && total % size != 0)
@@ -99,10 +156,19 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
                        int valueno)
 {
     int k;
-    if (check_stack_bounds(env, regno, off, size, WRITE, &k))
-        return -1;
     const struct vreg *reg = &env->cur->regs[regno];
     struct frame_mem fm = frame_of(env, reg);
+    if (reg->frameno <= env->cur->curframe && !ebpfvm__tnum_is_const(reg->b.var_off)) {
+        int last;
+        if (check_stack_var_bounds(env, regno, off, size, WRITE, &k, &last))
+            return -1;
+        if (value && value->type == PTR_TO_STACK && value->frameno > reg->frameno)
+            return ebpfvm__verr(env, "cannot spill pointers to stack into stack frame of the caller");
+        stack_mark_misc(fm.stack, k, last);
+        return 0;
+    }
+    if (check_stack_bounds(env, regno, off, size, WRITE, &k))
+        return -1;
     /* A pointer into this frame's stack must not outlive it in a
      * caller's stack. */
     if (value && value->type == PTR_TO_STACK && value->frameno > reg->frameno)
@@ -122,9 +188,21 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
 static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned size, struct vreg *dst, bool sext)
 {
     int k;
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (reg->frameno <= env->cur->curframe && !ebpfvm__tnum_is_const(reg->b.var_off)) {
+        int last;
+        if (check_stack_var_bounds(env, regno, off, size, READ, &k, &last) ||
+            check_stack_data_read(env, regno, frame_of(env, reg), k, last, false))
+            return -1;
+        if (dst) {
+            ebpfvm__mark_reg_unknown(dst);
+            ebpfvm__bounds_load(&dst->b, size, sext);
+        }
+        return 0;
+    }
     if (check_stack_bounds(env, regno, off, size, READ, &k))
         return -1;
-    struct frame_mem fm = frame_of(env, &env->cur->regs[regno]);
+    struct frame_mem fm = frame_of(env, reg);
     int slot = k / 8;
     if (fm.stack[k] == STACK_SPILL) {
         const struct vreg *spilled = &fm.spills[slot];
@@ -137,7 +215,7 @@ static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned si
             return ebpfvm__verr(env, "invalid size of register fill");
     }
     for (unsigned i = 0; i < size; i++) {
-        if (fm.stack[k + (int)i] == STACK_INVALID)
+        if (fm.stack[k + (int)i] == STACK_INVALID && env->strict)
             return ebpfvm__verr(env, "invalid read from stack off %d+%u size %u", k - EBPF_STACK_SIZE,
                                 i, size);
         if (fm.stack[k + (int)i] == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[(k + (int)i) / 8]))
@@ -201,26 +279,24 @@ int ebpfvm__check_mem_region(struct venv *env, unsigned regno, int32_t off, uint
     enum access_mode mode = helper ? (write ? HELPER_WRITE : HELPER_READ) : (write ? WRITE : READ);
     switch (reg->type) {
     case PTR_TO_STACK: {
-        int k;
-        if (check_stack_bounds(env, regno, off, (int64_t)size, mode, &k))
-            return -1;
+        int k, last;
+        if (reg->frameno <= env->cur->curframe && !ebpfvm__tnum_is_const(reg->b.var_off)) {
+            if (check_stack_var_bounds(env, regno, off, (int64_t)size, mode, &k, &last))
+                return -1;
+        } else {
+            if (check_stack_bounds(env, regno, off, (int64_t)size, mode, &k))
+                return -1;
+            last = k + (int)size - 1;
+        }
         struct frame_mem fm = frame_of(env, reg);
         if (write) {
+            /* The helper may write any byte of the range (with a variable
+             * offset: any byte the range may cover). */
             if (size)
-                stack_mark_misc(fm.stack, k, k + (int)size - 1);
+                stack_mark_misc(fm.stack, k, last);
             return 0;
         }
-        for (uint64_t i = 0; i < size; i++) {
-            uint8_t t = fm.stack[k + (int)i];
-            if (t == STACK_INVALID)
-                return ebpfvm__verr(env, "invalid indirect read from stack R%u off %d+%llu size %llu", regno,
-                                    k - EBPF_STACK_SIZE, (unsigned long long)i, (unsigned long long)size);
-            /* A helper copying a spilled pointer (into a map, a ring
-             * buffer record, ...) would leak it. */
-            if (t == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[(k + (int)i) / 8]))
-                return ebpfvm__verr(env, "R%u leaks addr into helper function", regno);
-        }
-        return 0;
+        return size ? check_stack_data_read(env, regno, fm, k, last, true) : 0;
     }
     case PTR_TO_PACKET:
     case PTR_TO_PACKET_META:
@@ -292,7 +368,7 @@ static int check_mem_access(struct venv *env, uint32_t pc, unsigned regno, int32
     struct vreg *reg = &env->cur->regs[regno];
     if (reg->type != PTR_TO_CTX && note_access(env, pc, ACCESS_OTHER, NULL))
         return -1;
-    if (write && value && ebpfvm__reg_is_ptr(value) && reg->type != PTR_TO_STACK) {
+    if (env->strict && write && value && ebpfvm__reg_is_ptr(value) && reg->type != PTR_TO_STACK) {
         const char *where = reg->type == PTR_TO_MAP_VALUE ? "map"
                             : reg->type == PTR_TO_CTX ? "ctx"
                             : ebpfvm__reg_is_pkt(reg) ? "packet"
@@ -371,14 +447,14 @@ int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
         return ebpfvm__verr(env, "BPF_ATOMIC stores into R%u %s is not allowed", insn->dst_reg,
                             ebpfvm__vtype_name(base->type));
     }
-    if (ebpfvm__reg_is_ptr(&env->cur->regs[insn->src_reg]))
+    if (env->strict && ebpfvm__reg_is_ptr(&env->cur->regs[insn->src_reg]))
         return ebpfvm__verr(env, "R%u leaks addr into mem", insn->src_reg);
-    if (insn->imm == EBPF_ATOMIC_CMPXCHG && ebpfvm__reg_is_ptr(&env->cur->regs[0]))
+    if (env->strict && insn->imm == EBPF_ATOMIC_CMPXCHG && ebpfvm__reg_is_ptr(&env->cur->regs[0]))
         return ebpfvm__verr(env, "R0 leaks addr into mem");
     struct vreg loaded;
     if (check_mem_access(env, pc, insn->dst_reg, insn->off, size, false, NULL, -1, &loaded, false))
         return -1;
-    if (base->type == PTR_TO_STACK && loaded.type != SCALAR_VALUE)
+    if (env->strict && base->type == PTR_TO_STACK && loaded.type != SCALAR_VALUE)
         return ebpfvm__verr(env, "R%u leaks addr into mem", insn->dst_reg);
     if (check_mem_access(env, pc, insn->dst_reg, insn->off, size, true, NULL, -1, NULL, false))
         return -1;

@@ -110,6 +110,7 @@ struct idmap {
     uint32_t old_id[IDMAP_SIZE];
     uint32_t cur_id[IDMAP_SIZE];
     unsigned n;
+    bool strict; /* EBPFVM_VERIFY_STRICT: uninitialised stack is unreadable */
 };
 
 /* Record old -> cur; false when old already maps to another id. */
@@ -186,8 +187,9 @@ static bool stacksafe(const uint8_t *old_stack, const struct vreg *old_spills, c
             continue;
         if (o == STACK_MISC) {
             /* old read these bytes as an unknown scalar: cur must not hold
-             * a pointer there. */
-            if (c == STACK_MISC)
+             * a pointer there - unless, as for Linux's privileged loaders,
+             * anything on the stack may be read as a scalar. */
+            if (c == STACK_MISC || !m->strict)
                 continue;
             if (c == STACK_SPILL && cur_spills[k / 8].type == SCALAR_VALUE)
                 continue;
@@ -227,7 +229,7 @@ static bool frames_safe(const struct vreg *ra, const uint8_t *sa, const struct v
     return stacksafe(sa, pa, sb, pb, m, loose_slots);
 }
 
-bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact, uint16_t dead_regs,
+bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact, bool strict, uint16_t dead_regs,
                           uint16_t loose_regs, uint64_t loose_slots)
 {
     if (old->nrefs != cur->nrefs || old->curframe != cur->curframe)
@@ -247,6 +249,7 @@ bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bo
     }
     struct idmap m;
     m.n = 0;
+    m.strict = strict;
     /* Only the main frame is ever loosened (precision.c). */
     if (old->curframe) {
         dead_regs = 0;

@@ -132,9 +132,9 @@ static int is_state_visited(struct venv *env, uint32_t pc)
     }
     for (struct vstate_list **link = &env->explored[pc], *sl; (sl = *link) != NULL;) {
         if (sl->st.branches) {
-            if (ebpfvm__states_equal(&sl->st, cur, true, 0, 0, 0))
+            if (ebpfvm__states_equal(&sl->st, cur, true, env->strict, 0, 0, 0))
                 return ebpfvm__verr(env, "infinite loop detected at insn %u", pc);
-        } else if (ebpfvm__states_equal(&sl->st, cur, false, dead_regs, loose_regs, loose_slots)) {
+        } else if (ebpfvm__states_equal(&sl->st, cur, false, env->strict, dead_regs, loose_regs, loose_slots)) {
             sl->hit_cnt++;
             return 1;
         }
@@ -539,6 +539,7 @@ int ebpfvm_prog_verify(ebpfvm_prog *prog, const struct ebpfvm_verify_opts *opts)
     env.code = prog->code;
     env.count = (uint32_t)prog->count;
     env.mem_size = o.mem_size;
+    env.strict = (o.flags & EBPFVM_VERIFY_STRICT) != 0;
     env.log.level = o.log_level;
     prog->verified = false;
     prog->verified_mem_size = 0;

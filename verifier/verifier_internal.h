@@ -137,6 +137,7 @@ struct venv {
     const struct ebpfvm_dinsn *code;
     uint32_t count;
     uint32_t mem_size; /* MEMORY programs: bytes r1 points to */
+    bool strict;       /* EBPFVM_VERIFY_STRICT: no pointer leaks, no uninitialised stack reads, no var-off stack */
     struct vstate *cur;
     struct vpending *pending;
     uint32_t npending, cap_pending;
@@ -219,7 +220,7 @@ EBPFVM_INTERNAL bool ebpfvm__reg_is_pkt(const struct vreg *reg);
  * frame 0 in loose_regs (bit r) and loose_slots (spill slot k, bit k) are
  * compared by type only, its registers in dead_regs not at all
  * (precision.c); 0, 0, 0 compares everything. */
-EBPFVM_INTERNAL bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact,
+EBPFVM_INTERNAL bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact, bool strict,
                                           uint16_t dead_regs, uint16_t loose_regs, uint64_t loose_slots);
 /* dst := a deep copy of src (callers included); dst's own callers are
  * freed first. Returns EBPFVM_ERR_NOMEM (dst unchanged) or 0. */

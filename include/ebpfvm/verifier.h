@@ -75,7 +75,24 @@ struct ebpfvm_verify_opts {
     uint32_t mem_size;
     /* Out (optional, may be NULL): statistics of the run. */
     struct ebpfvm_verify_stats *stats;
+    /* EBPFVM_VERIFY_* */
+    uint32_t flags;
 };
+
+/*
+ * By default ebpfvm accepts what Linux accepts from a privileged loader
+ * (CAP_BPF + CAP_PERFMON): pointers may be stored into maps, the context,
+ * packets and memory, passed to helpers inside stack buffers and returned;
+ * uninitialised stack may be read (an unknown scalar: ebpfvm's runtime
+ * zeroes each frame's stack when a run first uses it, so such a read sees
+ * zeroes or the same run's own earlier data, never the host's); stack
+ * accesses may have a bounded variable offset. All of that stays memory
+ * safe. With EBPFVM_VERIFY_STRICT those are rejected as Linux rejects them
+ * for unprivileged loaders ("R1 leaks addr into map", "invalid read from
+ * stack off -8+0 size 8", "R2 variable stack access prohibited ...") - for
+ * embedders that must not let a program learn or publish host addresses.
+ */
+#define EBPFVM_VERIFY_STRICT 0x1u
 
 /*
  * Verify prog (loaded by ebpfvm_prog_load, which already checked the

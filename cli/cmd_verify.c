@@ -40,19 +40,20 @@ struct verify_args {
     uint64_t log_level;
     uint64_t mem_size;
     bool json;
+    bool strict;
 };
 
 void cli_help_verify(void)
 {
-    fputs("Usage: ebpfvm verify PROG [-s SECTION | -n PROG] [--log-level 0|1|2] [--json]\n"
-          "       ebpfvm verify PROG.asm|PROG.bin [--mem-size N] [--log-level 0|1|2] [--json]\n"
+    fputs("Usage: ebpfvm verify PROG [-s SECTION | -n PROG] [--log-level 0|1|2] [--strict] [--json]\n"
+          "       ebpfvm verify PROG.asm|PROG.bin [--mem-size N] [--log-level 0|1|2] [--strict] [--json]\n"
           "\n"
           "Prove programs safe with ebpfvm's static verifier, as the kernel's\n"
           "verifier would at BPF_PROG_LOAD, and print the verdict per program:\n"
           "  xdp_udp_drop.o: xdp/xdp_udp_drop: verified (processed 42 insns, 3 states, stack 0 bytes)\n"
           "PROG is an ELF object (clang -target bpf): every program, or the ones\n"
           "selected with -s/-n, is verified for its program type (XDP for xdp*\n"
-          "sections). An assembly (.asm, .s) or raw (.bin) program is verified as\n"
+          "sections, socket filter for socket). An assembly (.asm, .s) or raw (.bin) program is verified as\n"
           "the MEMORY type: r1 points to a block of --mem-size bytes (default 0:\n"
           "the program may not touch it), r2 holds its length.\n"
           "\n"
@@ -64,6 +65,10 @@ void cli_help_verify(void)
           "                         2: every instruction with the register states,\n"
           "                         accepted programs too\n"
           "  --mem-size N           MEMORY programs: size of the block r1 points to\n"
+          "  --strict               also reject what Linux rejects only for unprivileged\n"
+          "                         loaders: pointer leaks (into maps, the context,\n"
+          "                         helpers, the return value), uninitialised stack\n"
+          "                         reads, variable-offset stack accesses\n"
           "  --json                 one JSON object per program: {\"program\",\n"
           "                         \"section\",\"verified\",\"error\",\"insns_processed\",\n"
           "                         \"total_states\",\"max_states_per_insn\",\n"
@@ -106,6 +111,7 @@ static int verify_one(ebpfvm_vm *vm, ebpfvm_prog *prog, const struct verify_args
         .log_buf = a->log_level ? log : NULL,
         .log_size = a->log_level ? VERIFY_LOG_SIZE : 0,
         .mem_size = (uint32_t)a->mem_size,
+        .flags = a->strict ? EBPFVM_VERIFY_STRICT : 0,
         .stats = &stats,
     };
     if (log)
@@ -236,6 +242,10 @@ int cli_cmd_verify(int argc, char **argv)
         }
         if (strcmp(arg, "--json") == 0) {
             a.json = true;
+            continue;
+        }
+        if (strcmp(arg, "--strict") == 0) {
+            a.strict = true;
             continue;
         }
         if ((r = cli_opt_value("verify", argc, argv, &i, "-s", &a.section)) != 0 ||

@@ -122,6 +122,24 @@ Test(cli_verify, memory_programs_need_a_mem_size)
     assert_has(res.out, "rejected: verifier: insn 15: invalid access to memory, mem_size=20 off=20 size=2");
 }
 
+/* Returning a pointer: allowed as Linux allows root; --strict refuses it. */
+Test(cli_verify, strict_rejects_pointer_leaks)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/leak.asm", tmpdir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("mov r0, r10\nexit\n", f);
+    fclose(f);
+    verify((const char *[]){"verify", path, "--log-level", "0", NULL});
+    assert_exit(res, 0);
+    assert_has(res.out, "leak.asm: program: verified");
+    verify((const char *[]){"verify", path, "--strict", NULL});
+    assert_exit(res, 3);
+    assert_has(res.out, "rejected: verifier: insn 1: R0 leaks addr as return value");
+    unlink(path);
+}
+
 Test(cli_verify, usage_and_io_errors)
 {
     verify((const char *[]){"verify", NULL});

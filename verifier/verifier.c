@@ -45,10 +45,11 @@
  * fresh stack; the callee's exit pops it back, with r0 the callee's and
  * r1-r5 clobbered. States compare equal only with the same call stack.
  *
- * ebpfvm verifies as for a privileged (CAP_BPF) loader where that stays
- * sound with no runtime checks: pointer ALU the kernel turns into an
- * unknown scalar for root does so here too (check_alu.c); leaks of
- * pointers into memory, and reads of uninitialised stack, stay rejected.
+ * ebpfvm verifies as for a privileged (CAP_BPF + CAP_PERFMON) loader: pointer
+ * ALU the kernel turns into an unknown scalar for root does so here too
+ * (check_alu.c); pointers may be stored and returned, uninitialised stack
+ * read, the stack addressed with a bounded variable offset (check_mem.c).
+ * EBPFVM_VERIFY_STRICT (env->strict) rejects those last three.
  *
  * Memory: checkpoints live until the end of the run; at most
  * MAX_STATES_PER_INSN per instruction and MAX_TOTAL_STATES in all are

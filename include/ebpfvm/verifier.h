@@ -3,12 +3,15 @@
  * before it runs without runtime checks.
  *
  * A program that ebpfvm_prog_verify() accepts never reads an uninitialised
- * register or stack byte, only accesses memory it was given (its stack, the
+ * register (nor stack byte, with EBPFVM_VERIFY_STRICT; otherwise such a
+ * byte reads as zero or as the same run's earlier data), only accesses
+ * memory it was given (its stack, the
  * context fields of its program type, packet bytes proven inside
  * [data, data_end), map values, memory returned by helpers, and for
  * EBPFVM_PROG_TYPE_MEMORY the first mem_size bytes of its buffer), calls
- * helpers only with arguments their prototypes allow, never stores a
- * pointer outside its stack or returns one, returns a value the program
+ * helpers only with arguments their prototypes allow (with
+ * EBPFVM_VERIFY_STRICT: never stores a pointer outside its stack or
+ * returns one), returns a value the program
  * type allows, and ends within 1,000,000 processed instructions. It is
  * then marked verified (ebpfvm_prog_is_verified() returns 1) and
  * EBPFVM_EXEC_AUTO runs it in fast mode.

@@ -414,6 +414,21 @@ Test(verifier_progs, packet_invalidated_by_helper)
     EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0), EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4),              \
         EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_CALL_HELPER(1)
 
+/* r7 = lookup (or NULL); r0 = lookup, NULL-checked; r7 == r0 proves r7 not
+ * NULL on the equal side only (the kernel's ptr_or_null == ptr rule). */
+Test(verifier_progs, equal_to_a_checked_pointer_is_not_null)
+{
+#define TWO_LOOKUPS LOOKUP_ARRAY, EBPF_MOV64_REG(7, 0), LOOKUP_ARRAY, EBPF_JMP_IMM(EBPF_JMP_JNE, 0, 0, 2), \
+        EBPF_MOV64_IMM(0, 0), EBPF_EXIT()
+    ACCEPT(XDP, 0, TWO_LOOKUPS, EBPF_JMP_REG(EBPF_JMP_JEQ, 7, 0, 2), EBPF_MOV64_IMM(0, 0), EBPF_EXIT(),
+           EBPF_LDX_MEM(EBPF_SIZE_W, 0, 7, 0), EBPF_ALU64_IMM(EBPF_ALU_AND, 0, 1), EBPF_EXIT());
+    ACCEPT(XDP, 0, TWO_LOOKUPS, EBPF_JMP_REG(EBPF_JMP_JNE, 0, 7, 3), EBPF_LDX_MEM(EBPF_SIZE_W, 0, 7, 0),
+           EBPF_ALU64_IMM(EBPF_ALU_AND, 0, 1), EBPF_EXIT(), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    REJECT(XDP, 0, "R7 invalid mem access 'map_value_or_null'", TWO_LOOKUPS, EBPF_JMP_REG(EBPF_JMP_JNE, 7, 0, 2),
+           EBPF_MOV64_IMM(0, 0), EBPF_EXIT(), EBPF_LDX_MEM(EBPF_SIZE_W, 0, 7, 0), EBPF_EXIT());
+#undef TWO_LOOKUPS
+}
+
 Test(verifier_progs, map_lookup_needs_null_check)
 {
     REJECT(XDP, 0, "R0 invalid mem access 'map_value_or_null'", LOOKUP_ARRAY, EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 0, 0),

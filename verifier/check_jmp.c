@@ -179,6 +179,18 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
                 return 0;
             }
         }
+        /* ptr_or_null == ptr: on the equal side the first is not NULL
+         * either (the kernel marks that one register). */
+        if (!is32 && eq_op && reg_src && ebpfvm__reg_is_ptr(dst) && ebpfvm__reg_is_ptr(src) &&
+            is_or_null(dst) != is_or_null(src)) {
+            if (ebpfvm__push_branch(env, st, target, pc))
+                return -1;
+            struct vstate *eq = op == EBPF_JMP_JEQ ? env->pending[env->npending - 1].st : st;
+            struct vreg *r = &eq->regs[is_or_null(dst) ? insn->dst_reg : insn->src_reg];
+            r->type = r->type == PTR_TO_MAP_VALUE_OR_NULL ? PTR_TO_MAP_VALUE : PTR_TO_MEM;
+            *next = fall;
+            return 0;
+        }
         /* A map value or memory pointer is never NULL (the kernel's
          * reg_not_null; it decides nothing for the others - ctx, stack,
          * packet - and neither does ebpfvm: both branches are explored). */

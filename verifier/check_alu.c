@@ -63,6 +63,10 @@ static int adjust_ptr(struct venv *env, unsigned dstno, struct vreg *dst, const 
     const char *tname = ebpfvm__vtype_name(dst->type);
     switch (dst->type) {
     case CONST_PTR_TO_MAP:
+        /* The kernel lets a known 0 be added (the map pointer stays). */
+        if (op == EBPF_ALU_ADD && ebpfvm__bounds_is_const(&src->b) && src->b.var_off.value == 0)
+            return 0;
+        return ebpfvm__verr(env, "R%u pointer arithmetic on %s prohibited", dstno, tname);
     case PTR_TO_PACKET_END:
         return ebpfvm__verr(env, "R%u pointer arithmetic on %s prohibited", dstno, tname);
     case PTR_TO_MAP_VALUE_OR_NULL:
@@ -75,6 +79,10 @@ static int adjust_ptr(struct venv *env, unsigned dstno, struct vreg *dst, const 
         return ebpfvm__verr(env, "R%u bitwise operator %s on pointer prohibited", dstno, op_text(op));
     if (op != EBPF_ALU_ADD && op != EBPF_ALU_SUB)
         return ebpfvm__verr(env, "R%u pointer arithmetic with %s operator prohibited", dstno, op_text(op));
+    /* The kernel refuses any subtraction from a stack pointer (some JITs
+     * could not handle it); compilers add negative offsets instead. */
+    if (op == EBPF_ALU_SUB && dst->type == PTR_TO_STACK)
+        return ebpfvm__verr(env, "R%u subtraction from stack pointer prohibited", dstno);
 
     if (ebpfvm__bounds_is_const(&src->b)) {
         int64_t v = ebpf_as_s64(src->b.var_off.value);
@@ -138,14 +146,41 @@ static int check_mov(struct venv *env, uint32_t pc)
         mark_written(env, insn->dst_reg);
         return 0;
     }
+    /* A copy that cannot change the value (a 32-bit move of a value that
+     * fits in 32 bits, a sign extension of one below the sign bit) links
+     * the two registers like a 64-bit move, as the kernel does. */
+    bool unchanged = insn->off ? src->b.umax < ((uint64_t)1 << (insn->off - 1)) : src->b.umax <= UINT32_MAX;
+    if (unchanged) {
+        if (!src->id && !ebpfvm__bounds_is_const(&src->b))
+            src->id = ebpfvm__new_id(env);
+        *dst = *src;
+        mark_written(env, insn->dst_reg);
+        return 0;
+    }
     struct bounds b = src->b;
     if (insn->off) {
         unsigned bits = (unsigned)insn->off;
         uint64_t half = (uint64_t)1 << (bits - 1);
+        /* The kernel's coerce_reg_to_size_sx: when smin and smax agree
+         * above the low `bits` bits and their extensions have one sign,
+         * the result is exactly the range between the extensions. */
+        int64_t lo = ebpf_as_s64(ebpf_sext((uint64_t)b.smin, bits));
+        int64_t hi = ebpf_as_s64(ebpf_sext((uint64_t)b.smax, bits));
+        if (lo > hi) {
+            int64_t t = lo;
+            lo = hi;
+            hi = t;
+        }
         if (ebpfvm__bounds_is_const(&b)) {
             ebpfvm__bounds_const(&b, ebpf_sext(b.var_off.value, bits));
-        } else if (b.umax < half) {
-            /* Non-negative and below the sign bit: unchanged. */
+        } else if (((uint64_t)b.smin >> bits) == ((uint64_t)b.smax >> bits) && (lo >= 0) == (hi >= 0)) {
+            ebpfvm__bounds_unknown(&b);
+            b.smin = lo;
+            b.smax = hi;
+            b.umin = (uint64_t)lo;
+            b.umax = (uint64_t)hi;
+            b.var_off = ebpfvm__tnum_range((uint64_t)lo, (uint64_t)hi);
+            ebpfvm__bounds_sync(&b);
         } else {
             ebpfvm__bounds_unknown(&b);
             b.smin = -(int64_t)half;

@@ -66,12 +66,21 @@ static void learn_range(struct vreg *reg, void *ud)
         reg->range = p->range;
 }
 
-/* ptr <= its limit holds in st: the bytes [base, base + ptr.off) are in. */
-static void mark_pkt_range(struct vstate *st, const struct vreg *ptr)
+/* The kernel's MAX_PACKET_OFF: no range is learned past it. */
+#define MAX_PACKET_OFF 0xffff
+
+/* ptr <= its limit holds in st (ptr < limit when strict): the bytes
+ * [base, base + ptr.off) (one more when strict) are in - the kernel's
+ * find_good_pkt_pointers, with its limits against overflow. */
+static void mark_pkt_range(struct vstate *st, const struct vreg *ptr, bool strict)
 {
-    if (ptr->off <= 0)
+    if (ptr->off < 0 || (ptr->off == 0 && strict))
         return;
-    struct pkt_learn p = {ptr->type, ptr->id, (uint32_t)ptr->off};
+    if (ptr->b.umax > MAX_PACKET_OFF || ptr->b.umax + (uint64_t)ptr->off > MAX_PACKET_OFF)
+        return;
+    struct pkt_learn p = {ptr->type, ptr->id, (uint32_t)ptr->off + (strict ? 1u : 0u)};
+    if (p.range == 0)
+        return;
     ebpfvm__state_for_each_reg(st, learn_range, &p);
 }
 
@@ -202,11 +211,15 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
             return -1;
         struct vstate *taken = env->pending[env->npending - 1].st;
         bool lt_op = op == EBPF_JMP_JLT || op == EBPF_JMP_JLE, gt_op = op == EBPF_JMP_JGT || op == EBPF_JMP_JGE;
-        if (!is32 && (lt_op || gt_op)) {
-            if (pkt_pair(dst, src)) /* pkt' > end: safe when not taken; pkt' < end: when taken */
-                mark_pkt_range(gt_op ? st : taken, dst);
-            else if (pkt_pair(src, dst)) /* end > pkt': safe when taken; end < pkt': when not */
-                mark_pkt_range(gt_op ? taken : st, src);
+        bool or_equal = op == EBPF_JMP_JGE || op == EBPF_JMP_JLE;
+        if (!is32 && reg_src && (lt_op || gt_op)) {
+            /* pkt' > end: in range when not taken; pkt' < end: when taken
+             * (strictly below end for JGE's fall-through and JLT). */
+            if (pkt_pair(dst, src))
+                mark_pkt_range(gt_op ? st : taken, dst, gt_op == or_equal);
+            /* end > pkt': in range when taken; end < pkt': when not. */
+            else if (pkt_pair(src, dst))
+                mark_pkt_range(gt_op ? taken : st, src, gt_op != or_equal);
         }
         *next = fall;
         return 0;
@@ -563,10 +576,10 @@ int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
 {
     (void)pc;
     struct vstate *st = env->cur;
-    if (ebpfvm__check_reg_read(env, 0))
-        return -1;
+    /* Like the kernel's prepare_func_exit: r0 goes back to the caller as
+     * it is, uninitialised included (the caller's read of it fails). */
     struct vreg r0 = st->regs[0];
-    if (r0.type == PTR_TO_STACK && r0.frameno == st->curframe)
+    if (r0.type == PTR_TO_STACK)
         return ebpfvm__verr(env, "cannot return stack pointer to the caller");
     struct vframe *saved = &st->callers[st->curframe - 1];
     memcpy(st->regs, saved->regs, sizeof st->regs);

@@ -162,16 +162,16 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
         int last;
         if (check_stack_var_bounds(env, regno, off, size, WRITE, &k, &last))
             return -1;
-        if (value && value->type == PTR_TO_STACK && value->frameno > reg->frameno)
+        if (value && value->type == PTR_TO_STACK && reg->frameno != env->cur->curframe)
             return ebpfvm__verr(env, "cannot spill pointers to stack into stack frame of the caller");
         stack_mark_misc(fm.stack, k, last);
         return 0;
     }
     if (check_stack_bounds(env, regno, off, size, WRITE, &k))
         return -1;
-    /* A pointer into this frame's stack must not outlive it in a
-     * caller's stack. */
-    if (value && value->type == PTR_TO_STACK && value->frameno > reg->frameno)
+    /* No stack pointer may be stored into a caller's frame (the kernel's
+     * rule: a pointer into this frame would outlive it there). */
+    if (value && value->type == PTR_TO_STACK && reg->frameno != env->cur->curframe)
         return ebpfvm__verr(env, "cannot spill pointers to stack into stack frame of the caller");
     if (value && size == 8 && k % 8 == 0) {
         memset(&fm.stack[k], STACK_SPILL, 8);
@@ -305,6 +305,9 @@ int ebpfvm__check_mem_region(struct venv *env, unsigned regno, int32_t off, uint
         if (write && (reg->map->map_flags & EBPFVM_F_RDONLY_PROG))
             return ebpfvm__verr(env, "write into map forbidden, value_size=%u off=%d size=%llu",
                                 reg->map->value_size, reg->off + off, (unsigned long long)size);
+        if (!write && (reg->map->map_flags & EBPFVM_F_WRONLY_PROG))
+            return ebpfvm__verr(env, "read from map forbidden, value_size=%u off=%d size=%llu",
+                                reg->map->value_size, reg->off + off, (unsigned long long)size);
         return check_region_bounds(env, regno, off, size, reg->map->value_size, "map value", "value_size");
     case PTR_TO_MEM:
         return check_region_bounds(env, regno, off, size, reg->mem_size, "memory", "mem_size");
@@ -338,7 +341,9 @@ static int check_ctx(struct venv *env, uint32_t pc, unsigned regno, int32_t off,
     int32_t rt_off;
     unsigned rt_size;
     const struct ebpfvm_ctx_field *field = ebpfvm__ctx_access(env->desc, off, size, write, &rt_off, &rt_size);
-    if (!field)
+    /* Pointer fields cannot be loaded sign-extended (the kernel's
+     * xdp_is_valid_access / bpf_skb_is_valid_access). */
+    if (!field || (sext && field->kind != EBPFVM_CTX_SCALAR))
         return ebpfvm__verr(env, "invalid bpf_context access off=%d size=%u", off, size);
     if (note_access(env, pc, ACCESS_CTX, field))
         return -1;
@@ -458,14 +463,13 @@ int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
         return ebpfvm__verr(env, "R%u leaks addr into mem", insn->dst_reg);
     if (check_mem_access(env, pc, insn->dst_reg, insn->off, size, true, NULL, -1, NULL, false))
         return -1;
-    struct vreg result;
-    ebpfvm__mark_reg_unknown(&result);
-    ebpfvm__bounds_load(&result.b, size, false);
+    /* The fetched register gets what a load from there gives (a spilled
+     * register's state included), as in the kernel's check_atomic. */
     if (insn->imm == EBPF_ATOMIC_CMPXCHG) {
-        env->cur->regs[0] = result;
+        env->cur->regs[0] = loaded;
         env->cur->written |= 1u;
     } else if (insn->imm & EBPF_ATOMIC_FETCH) {
-        env->cur->regs[insn->src_reg] = result;
+        env->cur->regs[insn->src_reg] = loaded;
         env->cur->written |= (uint16_t)(1u << insn->src_reg);
     }
     return 0;

@@ -113,26 +113,45 @@ static void deduce_32_from_64(struct bounds *b)
  * unsigned range with the same ends, and the other way round (32 bits). */
 static void deduce_32_sign(struct bounds *b)
 {
-    if ((uint32_t)b->s32_min <= (uint32_t)b->s32_max) {
-        b->u32_min = umax32(b->u32_min, (uint32_t)b->s32_min);
-        b->u32_max = umin32(b->u32_max, (uint32_t)b->s32_max);
-    }
     if (ebpf_as_s32(b->u32_min) <= ebpf_as_s32(b->u32_max)) {
         b->s32_min = smax32(b->s32_min, ebpf_as_s32(b->u32_min));
         b->s32_max = smin32(b->s32_max, ebpf_as_s32(b->u32_max));
+    }
+    if ((uint32_t)b->s32_min <= (uint32_t)b->s32_max) {
+        b->u32_min = umax32(b->u32_min, (uint32_t)b->s32_min);
+        b->u32_max = umin32(b->u32_max, (uint32_t)b->s32_max);
+    } else if (b->u32_max < (uint32_t)b->s32_min) {
+        /* The signed range wraps (negative to positive) and the unsigned
+         * one lies below its negative part: only the non-negative part
+         * is possible. */
+        b->s32_min = ebpf_as_s32(b->u32_min);
+        b->u32_max = umin32(b->u32_max, (uint32_t)b->s32_max);
+    } else if ((uint32_t)b->s32_max < b->u32_min) {
+        /* ... or above its positive part: only the negative part. */
+        b->s32_max = ebpf_as_s32(b->u32_max);
+        b->u32_min = umax32(b->u32_min, (uint32_t)b->s32_min);
     }
 }
 
 /* Deduction 4: the same between the signed and unsigned 64-bit ranges. */
 static void deduce_64_sign(struct bounds *b)
 {
-    if ((uint64_t)b->smin <= (uint64_t)b->smax) {
-        b->umin = umax64(b->umin, (uint64_t)b->smin);
-        b->umax = umin64(b->umax, (uint64_t)b->smax);
-    }
     if (ebpf_as_s64(b->umin) <= ebpf_as_s64(b->umax)) {
         b->smin = smax64(b->smin, ebpf_as_s64(b->umin));
         b->smax = smin64(b->smax, ebpf_as_s64(b->umax));
+    }
+    if ((uint64_t)b->smin <= (uint64_t)b->smax) {
+        b->umin = umax64(b->umin, (uint64_t)b->smin);
+        b->umax = umin64(b->umax, (uint64_t)b->smax);
+    } else if (b->umax < (uint64_t)b->smin) {
+        /* As in deduce_32_sign: the wrapped signed range meets the
+         * unsigned one in its non-negative part only ... */
+        b->smin = ebpf_as_s64(b->umin);
+        b->umax = umin64(b->umax, (uint64_t)b->smax);
+    } else if ((uint64_t)b->smax < b->umin) {
+        /* ... or in its negative part only. */
+        b->smax = ebpf_as_s64(b->umax);
+        b->umin = umax64(b->umin, (uint64_t)b->smin);
     }
 }
 
@@ -378,13 +397,10 @@ static void alu_xor(struct bounds *d, const struct bounds *s)
     set_result(d, ebpfvm__tnum_xor(d->var_off, s->var_off), 0, UINT64_MAX, INT64_MIN, INT64_MAX);
 }
 
-/* Shifts: the count is already known to be < width when constant. */
+/* Shifts: ebpfvm__bounds_alu only gets here with a constant count below
+ * the width. */
 static void alu_lsh(struct bounds *d, const struct bounds *s, unsigned width)
 {
-    if (!ebpfvm__bounds_is_const(s)) {
-        set_result(d, TNUM_UNKNOWN, 0, UINT64_MAX, INT64_MIN, INT64_MAX);
-        return;
-    }
     unsigned k = (unsigned)(s->var_off.value & (width - 1));
     uint64_t umin = 0, umax = UINT64_MAX;
     if (k == 0 || (d->umax >> (64 - k)) == 0) {
@@ -396,24 +412,14 @@ static void alu_lsh(struct bounds *d, const struct bounds *s, unsigned width)
 
 static void alu_rsh(struct bounds *d, const struct bounds *s, unsigned width)
 {
-    if (ebpfvm__bounds_is_const(s)) {
-        unsigned k = (unsigned)(s->var_off.value & (width - 1));
-        set_result(d, ebpfvm__tnum_rshift(d->var_off, k), d->umin >> k, d->umax >> k, INT64_MIN, INT64_MAX);
-    } else if (s->umax < width) {
-        set_result(d, TNUM_UNKNOWN, d->umin >> s->umax, d->umax >> s->umin, INT64_MIN, INT64_MAX);
-    } else {
-        set_result(d, TNUM_UNKNOWN, 0, d->umax, INT64_MIN, INT64_MAX);
-    }
+    unsigned k = (unsigned)(s->var_off.value & (width - 1));
+    set_result(d, ebpfvm__tnum_rshift(d->var_off, k), d->umin >> k, d->umax >> k, INT64_MIN, INT64_MAX);
 }
 
 /* Arithmetic shift of a 64-bit value (32-bit forms pass the sign-extended
  * view, whose low 32 bits shift like the 32-bit operation's). */
 static void alu_arsh(struct bounds *d, const struct bounds *s, unsigned width)
 {
-    if (!ebpfvm__bounds_is_const(s)) {
-        set_result(d, TNUM_UNKNOWN, 0, UINT64_MAX, smin64(d->smin, 0), smax64(d->smax, 0));
-        return;
-    }
     unsigned k = (unsigned)(s->var_off.value & (width - 1));
     int64_t smin = ebpf_as_s64(ebpf_arsh64((uint64_t)d->smin, k));
     int64_t smax = ebpf_as_s64(ebpf_arsh64((uint64_t)d->smax, k));
@@ -432,6 +438,18 @@ void ebpfvm__bounds_alu(struct bounds *dst, const struct bounds *src, enum ebpf_
     bool is32 = form_is_32(form);
     bool signed_op = (op == EBPF_ALU_DIV || op == EBPF_ALU_MOD) && info->disc_value == 1;
 
+    /* Like the kernel (is_safe_to_compute_dst_reg_range), a shift by a
+     * count not known to be below the width gives a fully unknown value
+     * (not even zero-extended for the 32-bit forms), although the
+     * interpreter masks the count. */
+    if (op == EBPF_ALU_LSH || op == EBPF_ALU_RSH || op == EBPF_ALU_ARSH) {
+        bool known = is32 ? ebpfvm__tnum_is_const(ebpfvm__tnum_subreg(src->var_off))
+                          : ebpfvm__tnum_is_const(src->var_off);
+        if (!known || src->umax >= (is32 ? 32u : 64u)) {
+            ebpfvm__bounds_unknown(dst);
+            return;
+        }
+    }
     /* Constants fold exactly, with the interpreter's arithmetic. */
     if (ebpfvm__bounds_is_const(dst) && ebpfvm__bounds_is_const(src)) {
         bool ok;

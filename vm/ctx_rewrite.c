@@ -331,7 +331,8 @@ static int check_access(struct ctx_pass *p, size_t pc, const struct ctx_state *s
     int32_t rt_off;
     unsigned rt_size;
     const struct ebpfvm_ctx_field *field = ebpfvm__ctx_access(p->desc, d->off, d->size, write, &rt_off, &rt_size);
-    if (!field)
+    bool sext = !write && EBPF_MODE(opcode_of(d)) == EBPF_MODE_MEMSX;
+    if (!field || (sext && field->kind != EBPFVM_CTX_SCALAR))
         return ebpfvm__error(p->vm, EBPFVM_ERR_BADPROG, "insn %zu: invalid bpf_context access off=%d size=%u", pc,
                              d->off, (unsigned)d->size);
     if (ebpfvm__ctx_field_identity(field))

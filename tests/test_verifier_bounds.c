@@ -233,3 +233,56 @@ Test(verifier_bounds, kernel_deductions)
     ebpfvm__bounds_alu(&c, &one, EBPF_OP_ADD32_IMM);
     cr_expect(ebpfvm__bounds_is_const(&c) && c.var_off.value == 0);
 }
+
+/* The kernel's deduction for a signed range that crosses the sign boundary
+ * (negative to positive) met by an unsigned range on one side of it. */
+Test(verifier_bounds, sign_crossing_deduction)
+{
+    /* s in [-5, 100], u in [10, 20]: only [10, 20] (the non-negative part). */
+    struct bounds x;
+    ebpfvm__bounds_unknown(&x);
+    x.smin = -5;
+    x.smax = 100;
+    x.umin = 10;
+    x.umax = 20;
+    cr_assert(ebpfvm__bounds_sync(&x));
+    cr_expect(x.smin == 10 && x.smax == 20, "smin %lld smax %lld", (long long)x.smin, (long long)x.smax);
+    /* s in [-5, 100], u >= 2^63: only the negative part, [-5, -1]. */
+    ebpfvm__bounds_unknown(&x);
+    x.smin = -5;
+    x.smax = 100;
+    x.umin = (uint64_t)1 << 63;
+    cr_assert(ebpfvm__bounds_sync(&x));
+    cr_expect(x.smin == -5 && x.smax == -1 && x.umin == (uint64_t)-5 && x.umax == UINT64_MAX, "smin %lld smax %lld",
+              (long long)x.smin, (long long)x.smax);
+    /* The same in 32 bits: s32 in [-5, 100], u32 in [10, 20]. */
+    ebpfvm__bounds_unknown(&x);
+    x.s32_min = -5;
+    x.s32_max = 100;
+    x.u32_min = 10;
+    x.u32_max = 20;
+    cr_assert(ebpfvm__bounds_sync(&x));
+    cr_expect(x.s32_min == 10 && x.s32_max == 20 && x.u32_min == 10 && x.u32_max == 20);
+}
+
+/* Shifts by a count not known to be below the width give unknown. */
+Test(verifier_bounds, oversized_or_unknown_shift_counts)
+{
+    struct bounds x, k;
+    ebpfvm__bounds_const(&x, 1);
+    ebpfvm__bounds_const(&k, 64);
+    ebpfvm__bounds_alu(&x, &k, EBPF_OP_LSH64_REG);
+    cr_expect(!ebpfvm__bounds_is_const(&x) && x.umax == UINT64_MAX && x.smin == INT64_MIN);
+    ebpfvm__bounds_const(&x, 1);
+    ebpfvm__bounds_const(&k, 32);
+    ebpfvm__bounds_alu(&x, &k, EBPF_OP_LSH32_REG);
+    cr_expect(x.umax == UINT64_MAX, "a 32-bit shift by 32 is unknown, not even zero-extended");
+    ebpfvm__bounds_load(&x, 1, false);
+    ebpfvm__bounds_load(&k, 1, false);
+    ebpfvm__bounds_alu(&x, &k, EBPF_OP_RSH64_REG);
+    cr_expect(x.umax == UINT64_MAX);
+    ebpfvm__bounds_load(&x, 1, false);
+    ebpfvm__bounds_const(&k, 4);
+    ebpfvm__bounds_alu(&x, &k, EBPF_OP_RSH64_REG);
+    cr_expect(x.umax == 15);
+}

@@ -19,7 +19,7 @@
 #define MEM EBPFVM_PROG_TYPE_MEMORY
 
 /* Maps every test vm has. */
-enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2 };
+enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, MAP_WRONLY = 3 };
 
 static char vlog[1 << 20];
 
@@ -43,8 +43,9 @@ static ebpfvm_vm *new_vm(void)
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr"},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash"},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb"},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x100 /* BPF_F_WRONLY_PROG */, "wo"},
     };
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         int fd = -1;
         cr_assert_eq(ebpfvm_map_create(vm, &defs[i], &fd), 0, "%s", ebpfvm_vm_errmsg(vm));
         cr_assert_eq(fd, i);
@@ -1086,4 +1087,144 @@ Test(verifier_progs, structure_checks)
                           "jump out of range from insn 1 to 7");
     expect_reject_patched(p, 4, 3, EBPF_MOV64_IMM(0, 1), EBPFVM_ERR_BADPROG, "last insn is not an exit or jmp");
     expect_reject_patched(p, 4, 0, EBPF_MOV64_IMM(10, 0), EBPFVM_ERR_VERIFY, "frame pointer is read only");
+}
+
+/* ------------------------------------- rules learned from the kernel's selftests */
+
+/* Packet ranges follow find_good_pkt_pointers: a strict comparison proves
+ * one byte more; no range is learned at or past 0xffff. */
+Test(verifier_progs, packet_range_strict_compare)
+{
+    /* r1 = data + 7; if data_end > r1: bytes [data, data + 8) are in. */
+    ACCEPT(XDP, 0, XDP_PROLOGUE, EBPF_MOV64_REG(1, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 7),
+           EBPF_JMP_REG(EBPF_JMP_JGT, 3, 1, 2), EBPF_MOV64_IMM(0, 1), EBPF_EXIT(), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 1, -7),
+           EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    /* if r1 >= data_end goto out: the fall-through is strict too. */
+    ACCEPT(XDP, 0, XDP_PROLOGUE, EBPF_MOV64_REG(1, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 7),
+           EBPF_JMP_REG(EBPF_JMP_JGE, 1, 3, 3), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 1, -7), EBPF_MOV64_IMM(0, 2), EBPF_EXIT(),
+           EBPF_MOV64_IMM(0, 1), EBPF_EXIT());
+    /* Not strict (r1 <= data_end): 7 bytes only. */
+    REJECT(XDP, 0, "invalid access to packet, off=0 size=8, R1(id=0,off=0,r=7)", XDP_PROLOGUE, EBPF_MOV64_REG(1, 2),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 7), EBPF_JMP_REG(EBPF_JMP_JGT, 1, 3, 3), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 1, -7),
+           EBPF_MOV64_IMM(0, 2), EBPF_EXIT(), EBPF_MOV64_IMM(0, 1), EBPF_EXIT());
+    /* data + 0x10000 <= data_end proves nothing (MAX_PACKET_OFF). */
+    REJECT(XDP, 0, "invalid access to packet, off=0 size=1, R2(id=0,off=0,r=0)", XDP_PROLOGUE, EBPF_MOV64_REG(1, 2),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 0x10000), EBPF_JMP_REG(EBPF_JMP_JGT, 1, 3, 2),
+           EBPF_LDX_MEM(EBPF_SIZE_B, 0, 2, 0), EBPF_EXIT(), EBPF_MOV64_IMM(0, 1), EBPF_EXIT());
+}
+
+/* A subprogram hands r0 back as it is (the caller may not read it
+ * uninitialised), never a pointer into any stack. */
+Test(verifier_progs, subprogram_return_value)
+{
+    ACCEPT(XDP, 0, EBPF_CALL_LOCAL(2), EBPF_MOV64_IMM(0, 2), EBPF_EXIT(), EBPF_EXIT());
+    REJECT(XDP, 0, "R0 !read_ok", EBPF_CALL_LOCAL(1), EBPF_EXIT(), EBPF_EXIT());
+    /* The caller's own frame pointer, returned by the callee. */
+    REJECT(XDP, 0, "cannot return stack pointer to the caller", EBPF_MOV64_REG(1, 10), EBPF_CALL_LOCAL(2),
+           EBPF_MOV64_IMM(0, 0), EBPF_EXIT(), EBPF_MOV64_REG(0, 1), EBPF_EXIT());
+}
+
+/* No pointer into any stack may be stored into a caller's frame. */
+Test(verifier_progs, stack_pointer_into_caller_frame)
+{
+    REJECT(XDP, 0, "cannot spill pointers to stack into stack frame of the caller", EBPF_MOV64_REG(1, 10),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, -8), EBPF_CALL_LOCAL(2), EBPF_MOV64_IMM(0, 0), EBPF_EXIT(),
+           EBPF_STX_MEM(EBPF_SIZE_DW, 1, 1, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+}
+
+Test(verifier_progs, write_only_map_values)
+{
+#define LOOKUP_WO EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0), EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), \
+        EBPF_LD_MAP_FD(1, MAP_WRONLY), EBPF_CALL_HELPER(1), EBPF_JMP_IMM(EBPF_JMP_JNE, 0, 0, 2), EBPF_MOV64_IMM(0, 0), \
+        EBPF_EXIT()
+    ACCEPT(XDP, 0, LOOKUP_WO, EBPF_ST_MEM(EBPF_SIZE_DW, 0, 0, 5), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    REJECT(XDP, 0, "read from map forbidden, value_size=8 off=0 size=8", LOOKUP_WO, EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 0, 0),
+           EBPF_EXIT());
+#undef LOOKUP_WO
+}
+
+Test(verifier_progs, sign_extending_context_loads)
+{
+    /* A pointer field cannot be loaded sign-extended; a scalar one can. */
+    REJECT_CTX("invalid bpf_context access off=0 size=4", EBPF_LDXS_MEM(EBPF_SIZE_W, 2, 1, 0), EBPF_MOV64_IMM(0, 0),
+               EBPF_EXIT());
+    ACCEPT(XDP, 0, EBPF_LDXS_MEM(EBPF_SIZE_W, 2, 1, 12), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    /* The load-time pass (for programs run unverified) refuses it too. */
+    struct ebpf_insn p[] = {EBPF_LDXS_MEM(EBPF_SIZE_W, 2, 1, 4), EBPF_MOV64_IMM(0, 0), EBPF_EXIT()};
+    ebpfvm_vm *vm = new_vm();
+    struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = XDP};
+    ebpfvm_prog *prog = NULL;
+    cr_assert_neq(ebpfvm_prog_load(vm, p, EBPF_NWORDS(p), &lo, &prog), 0);
+    cr_expect(strstr(ebpfvm_vm_errmsg(vm), "insn 0: invalid bpf_context access off=4 size=4"), "%s",
+              ebpfvm_vm_errmsg(vm));
+    ebpfvm_vm_destroy(vm);
+}
+
+/* The register an atomic fetches into gets what a load from there gives. */
+Test(verifier_progs, atomic_fetch_result)
+{
+    /* fp-8 holds the constant 0: r1 = xchg(fp-8, r1) makes r1 0, so the
+     * stack access through it is fine. */
+    ACCEPT(XDP, 0, EBPF_MOV64_IMM(2, 0), EBPF_STX_MEM(EBPF_SIZE_DW, 10, 2, -8), EBPF_MOV64_IMM(1, 5),
+           EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_XCHG, 10, 1, -8), EBPF_MOV64_REG(3, 10),
+           EBPF_ALU64_REG(EBPF_ALU_ADD, 3, 1), EBPF_ST_MEM(EBPF_SIZE_DW, 3, -16, 0), EBPF_MOV64_IMM(0, 0),
+           EBPF_EXIT());
+    /* A spilled frame pointer comes back as one from cmpxchg. */
+    ACCEPT(XDP, 0, EBPF_STX_MEM(EBPF_SIZE_DW, 10, 10, -8), EBPF_MOV64_REG(0, 10), EBPF_MOV64_IMM(1, 0),
+           EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_CMPXCHG, 10, 1, -8), EBPF_ST_MEM(EBPF_SIZE_DW, 0, -16, 0),
+           EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+}
+
+/* Pointer arithmetic the kernel allows or refuses on special pointers. */
+Test(verifier_progs, map_pointer_and_frame_pointer_arithmetic)
+{
+    ACCEPT(XDP, 0, EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 0), EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0),
+           EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_CALL_HELPER(1), EBPF_MOV64_IMM(0, 0),
+           EBPF_EXIT());
+    REJECT(XDP, 0, "R1 pointer arithmetic on map_ptr prohibited", EBPF_LD_MAP_FD(1, MAP_ARRAY),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 8), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    REJECT(XDP, 0, "R1 subtraction from stack pointer prohibited", EBPF_MOV64_REG(1, 10),
+           EBPF_ALU64_IMM(EBPF_ALU_SUB, 1, 8), EBPF_ST_MEM(EBPF_SIZE_DW, 1, 0, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+}
+
+/* A shift by a count not known to be below the width is unknown (the
+ * kernel's rule) although the interpreter masks the count: 1 << 64 is 1
+ * at run time, unknown here, so indexing a map value with it fails. */
+Test(verifier_progs, oversized_shift_is_unknown)
+{
+    REJECT(XDP, 0, "math between map_value pointer and register with unbounded min value is not allowed", LOOKUP_ARRAY,
+           EBPF_JMP_IMM(EBPF_JMP_JNE, 0, 0, 2), EBPF_MOV64_IMM(0, 0), EBPF_EXIT(), EBPF_MOV64_IMM(2, 1),
+           EBPF_MOV64_IMM(3, 64),
+           EBPF_ALU64_REG(EBPF_ALU_LSH, 2, 3), EBPF_ALU64_REG(EBPF_ALU_ADD, 0, 2), EBPF_LDX_MEM(EBPF_SIZE_B, 0, 0, 0),
+           EBPF_EXIT());
+}
+
+/* w3 = w2 with w2 < 2^32 links the two (like a 64-bit move): what a
+ * branch learns about r3 holds for r2. The dead branch reads r9. */
+Test(verifier_progs, thirty_two_bit_move_links_registers)
+{
+    ACCEPT(XDP, 0, EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 255), EBPF_MOV32_REG(3, 2), EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 10, 2),
+           EBPF_JMP_IMM(EBPF_JMP_JLE, 2, 10, 1), EBPF_MOV64_REG(0, 9), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    /* A value that may not fit in 32 bits is not linked. */
+    REJECT(XDP, 0, "R9 !read_ok", EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 255), EBPF_ALU64_IMM(EBPF_ALU_LSH, 2, 30),
+           EBPF_MOV32_REG(3, 2), EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 10, 2), EBPF_JMP_IMM(EBPF_JMP_JLE, 2, 10, 1),
+           EBPF_MOV64_REG(0, 9), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+}
+
+/* A sign extension of a range that stays on one side of the sign bit
+ * keeps it exactly (the kernel's coerce_reg_to_size_sx): [128, 143] as s8
+ * is [-128, -113]. */
+Test(verifier_progs, sign_extension_keeps_exact_ranges)
+{
+#define RANGE_128_143 EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 255), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 15), \
+        EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, 128)
+    ACCEPT(XDP, 0, RANGE_128_143, EBPF_MOVSX64(3, 2, 8), EBPF_JMP_IMM(EBPF_JMP_JSLE, 3, -113, 1), EBPF_MOV64_REG(0, 9),
+           EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    ACCEPT(XDP, 0, RANGE_128_143, EBPF_MOVSX32(3, 2, 8), EBPF_JMP32_IMM(EBPF_JMP_JSLE, 3, -113, 1), EBPF_MOV64_REG(0, 9),
+           EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    /* [120, 135] crosses 127: the result is the whole s8 range. */
+    REJECT(XDP, 0, "R9 !read_ok", EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 255), EBPF_ALU64_IMM(EBPF_ALU_AND, 2, 15),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, 120), EBPF_MOVSX64(3, 2, 8), EBPF_JMP_IMM(EBPF_JMP_JSLE, 3, 0, 1),
+           EBPF_MOV64_REG(0, 9), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+#undef RANGE_128_143
 }

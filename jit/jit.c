@@ -361,6 +361,8 @@ int ebpfvm_prog_jit(ebpfvm_prog *prog, uint32_t flags)
     if (!prog->verified && !(flags & EBPFVM_JIT_ALLOW_UNVERIFIED))
         return fall_back(vm, prog, EBPFVM_ERR_PERM,
                          "the program is not verified (pass EBPFVM_JIT_ALLOW_UNVERIFIED to compile it anyway)");
+    if (prog->fp_write_pc >= 0 && !prog->verified)
+        return fall_back(vm, prog, EBPFVM_ERR_PERM, "the program writes the frame pointer r10");
 #if !defined(__x86_64__)
     return fall_back(vm, prog, EBPFVM_ERR_UNSUPP, "no JIT backend for this host architecture");
 #else

@@ -83,30 +83,52 @@ Test(validate, invalid_registers)
     BADPROG("insn 0: invalid register r11", EBPF_LD_IND(EBPF_SIZE_B, 11, 0), X_EXIT);
 }
 
-Test(validate, frame_pointer_is_read_only)
+/* Writes to r10 load (the verifier decides: only dead ones are allowed);
+ * the load records the first, and an unverified program that has one
+ * does not run, in any mode, nor get native code. */
+static void expect_fp_write(int32_t want_pc, const struct ebpf_insn *insns, size_t n)
 {
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_MOV64_IMM(10, 0), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_ALU64_IMM(EBPF_ALU_ADD, 10, 8), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_ALU32_REG(EBPF_ALU_MOV, 10, 1), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_NEG64(10), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_BE(10, 16), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_LDX_MEM(EBPF_SIZE_DW, 10, 1, 0), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_LD_IMM64(10, 1), X_EXIT);
-    BADPROG("insn 1: frame pointer r10 is read only", EBPF_MOV64_IMM(0, 0),
-            EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD | EBPF_ATOMIC_FETCH, 1, 10, 0), X_EXIT);
-    BADPROG("insn 0: frame pointer r10 is read only", EBPF_ATOMIC_OP(EBPF_SIZE_W, EBPF_ATOMIC_XCHG, 1, 10, 0),
-            X_EXIT);
-    /* reading r10, storing through it, and non-fetching atomics with src r10 are fine */
-    struct ebpf_insn ok[] = {
-        EBPF_MOV64_REG(1, 10),
-        EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 1),
-        EBPF_STX_MEM(EBPF_SIZE_DW, 10, 1, -16),
-        EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD, 1, 10, 0),
-        EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_CMPXCHG, 1, 10, 0),
-        X_EXIT,
-    };
-    char msg[256];
-    cr_assert_eq(interp_load_error(ok, EBPF_NWORDS(ok), msg, sizeof msg), 0, "%s", msg);
+    ebpfvm_vm *vm = NULL;
+    cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_prog_load(vm, insns, n, NULL, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_expect_eq(prog->fp_write_pc, want_pc);
+    if (want_pc >= 0) {
+        static const enum ebpfvm_exec_mode modes[] = {EBPFVM_EXEC_CHECKED, EBPFVM_EXEC_FAST, EBPFVM_EXEC_JIT};
+        for (size_t m = 0; m < 3; m++) {
+            struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = modes[m], .flags = EBPFVM_RUN_ALLOW_UNVERIFIED_FAST};
+            struct ebpfvm_run_result res;
+            cr_expect_eq(ebpfvm_prog_run(prog, NULL, 0, &ro, &res), EBPFVM_ERR_INVAL);
+            cr_expect(strstr(res.message, "the program writes the frame pointer r10"), "%s", res.message);
+            cr_expect_eq(res.fault_pc, want_pc);
+        }
+        cr_expect_neq(ebpfvm_prog_jit(prog, EBPFVM_JIT_ALLOW_UNVERIFIED), 0);
+    }
+    ebpfvm_vm_destroy(vm);
+}
+
+#define FP_WRITE(pc, ...)                                                                               \
+    do {                                                                                               \
+        struct ebpf_insn p_[] = {__VA_ARGS__};                                                          \
+        expect_fp_write(pc, p_, EBPF_NWORDS(p_));                                                       \
+    } while (0)
+
+Test(validate, frame_pointer_writes)
+{
+    FP_WRITE(0, EBPF_MOV64_IMM(10, 0), X_EXIT);
+    FP_WRITE(0, EBPF_ALU64_IMM(EBPF_ALU_ADD, 10, 8), X_EXIT);
+    FP_WRITE(0, EBPF_ALU32_REG(EBPF_ALU_MOV, 10, 1), X_EXIT);
+    FP_WRITE(0, EBPF_NEG64(10), X_EXIT);
+    FP_WRITE(0, EBPF_BE(10, 16), X_EXIT);
+    FP_WRITE(0, EBPF_LDX_MEM(EBPF_SIZE_DW, 10, 1, 0), X_EXIT);
+    FP_WRITE(0, EBPF_LD_IMM64(10, 1), X_EXIT);
+    FP_WRITE(1, EBPF_MOV64_IMM(0, 0), EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD | EBPF_ATOMIC_FETCH, 1, 10, 0),
+             X_EXIT);
+    FP_WRITE(0, EBPF_ATOMIC_OP(EBPF_SIZE_W, EBPF_ATOMIC_XCHG, 1, 10, 0), X_EXIT);
+    /* reading r10, storing through it, and non-fetching atomics with src r10 do not write it */
+    FP_WRITE(-1, EBPF_MOV64_REG(1, 10), EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 1), EBPF_STX_MEM(EBPF_SIZE_DW, 10, 1, -16),
+             EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD, 1, 10, 0),
+             EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_CMPXCHG, 1, 10, 0), X_EXIT);
 }
 
 Test(validate, jump_targets)

@@ -1228,3 +1228,17 @@ Test(verifier_progs, sign_extension_keeps_exact_ranges)
            EBPF_MOV64_REG(0, 9), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
 #undef RANGE_128_143
 }
+
+/* A write to r10 on a path the verifier never takes is no error (the
+ * kernel checks explored paths only); the program then runs. */
+Test(verifier_progs, frame_pointer_write_in_dead_code)
+{
+    ACCEPT(XDP, 0, EBPF_MOV64_IMM(0, 2), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 2, 1), EBPF_MOV64_IMM(10, 0), EBPF_EXIT());
+    REJECT(XDP, 0, "frame pointer is read only", EBPF_LDX_MEM(EBPF_SIZE_W, 0, 1, 16),
+           EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 2, 1), EBPF_MOV64_IMM(10, 0), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    REJECT(XDP, 0, "frame pointer is read only", EBPF_STX_MEM(EBPF_SIZE_DW, 10, 1, -8),
+           EBPF_LDX_MEM(EBPF_SIZE_DW, 10, 10, -8), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    REJECT(XDP, 0, "frame pointer is read only", EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 0),
+           EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD | EBPF_ATOMIC_FETCH, 10, 10, -8), EBPF_MOV64_IMM(0, 2),
+           EBPF_EXIT());
+}

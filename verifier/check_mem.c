@@ -56,17 +56,39 @@ static struct frame_mem frame_of(struct venv *env, const struct vreg *reg)
     return (struct frame_mem){st->callers[reg->frameno].stack, st->callers[reg->frameno].spills};
 }
 
+/* Data written into bytes [first, last]: they become STACK_MISC, and a
+ * spill in a slot they touch is broken - its other initialised bytes
+ * become unknown data too (the kernel's scrub_special_slot). */
 static void stack_mark_misc(uint8_t *stack, int first, int last)
 {
-    for (int k = first; k <= last; k++) {
-        int slot = k / 8;
-        if (stack[k] == STACK_SPILL) {
-            /* Breaking a spill: its other bytes become unknown data. */
+    for (int s = first / 8; s <= last / 8; s++)
+        if (stack[s * 8] == STACK_SPILL)
             for (int i = 0; i < 8; i++)
-                stack[slot * 8 + i] = STACK_MISC;
-        }
+                if (stack[s * 8 + i] != STACK_INVALID)
+                    stack[s * 8 + i] = STACK_MISC;
+    for (int k = first; k <= last; k++)
         stack[k] = STACK_MISC;
-    }
+}
+
+/* The bytes of slot s holding its spilled register: 0 (no spill), or n,
+ * bytes 8s .. 8s + n - 1 (a spill always starts at the slot's first,
+ * lowest, byte; the rest of the slot is other data). */
+static unsigned spill_size(const uint8_t *stack, int s)
+{
+    unsigned n = 0;
+    while (n < 8 && stack[s * 8 + (int)n] == STACK_SPILL)
+        n++;
+    return n;
+}
+
+/* The number of significant bits of a scalar's largest value (fls64 of
+ * umax, the kernel's get_reg_width). */
+static unsigned reg_width(const struct vreg *reg)
+{
+    unsigned w = 0;
+    for (uint64_t v = reg->b.umax; v; v >>= 1)
+        w++;
+    return w;
 }
 
 /* A variable-offset stack access (not in strict mode): the bytes it may
@@ -407,6 +429,8 @@ int ebpfvm__check_ldx(struct venv *env, uint32_t pc)
     bool sext = EBPF_MODE(insn->opcode) == EBPF_MODE_MEMSX;
     if (ebpfvm__check_reg_read(env, insn->src_reg))
         return -1;
+    if (insn->dst_reg == EBPF_REG_FP)
+        return ebpfvm__verr(env, "frame pointer is read only");
     struct vreg result;
     ebpfvm__mark_reg_unknown(&result);
     if (check_mem_access(env, pc, insn->src_reg, insn->off, size, false, NULL, -1, &result, sext))
@@ -444,6 +468,8 @@ int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
         return -1;
     if (insn->imm == EBPF_ATOMIC_CMPXCHG && ebpfvm__check_reg_read(env, 0))
         return -1;
+    if ((insn->imm & EBPF_ATOMIC_FETCH) && insn->imm != EBPF_ATOMIC_CMPXCHG && insn->src_reg == EBPF_REG_FP)
+        return ebpfvm__verr(env, "frame pointer is read only");
     const struct vreg *base = &env->cur->regs[insn->dst_reg];
     if (base->type != PTR_TO_STACK && base->type != PTR_TO_MAP_VALUE && base->type != PTR_TO_MEM) {
         if (base->type == SCALAR_VALUE || base->type == PTR_TO_MAP_VALUE_OR_NULL || base->type == CONST_PTR_TO_MAP ||

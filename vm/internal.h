@@ -117,6 +117,9 @@ struct ebpfvm_prog {
     size_t count;
     enum ebpfvm_prog_type prog_type;
     bool verified;
+    int32_t fp_write_pc;        /* vm/validate.c: the first instruction that writes r10, or -1.
+                                 * Only the verifier may accept such a program (the write is
+                                 * then dead code): unverified runs and the JIT refuse it */
     uint32_t verified_mem_size; /* verifier/: MEMORY programs, the mem_size they were
                                  * verified for (ebpfvm_prog_run refuses a smaller ctx) */
     char *name;

@@ -566,6 +566,11 @@ static EBPFVM_NOINLINE int run_chain_loop(const struct ebpfvm_prog *first, struc
     uint64_t executed = 0;
     int status;
     for (;;) {
+        if (EBPFVM_UNLIKELY(run.prog->fp_write_pc >= 0 && !run.prog->verified)) {
+            status = interp_fault(&run, EBPFVM_ERR_FAULT, (uint32_t)run.prog->fp_write_pc, 0,
+                                  "tail call target writes the frame pointer r10 and is not verified");
+            break;
+        }
         bool native = use_jit && run.prog->jit_code;
         env_set_checked(env, mode_checked(run.prog, o->mode), ctx, ctx_size);
         /* Native code zeroes the bytes of its frame it can reach itself
@@ -607,6 +612,12 @@ int ebpfvm__run_chain(const struct ebpfvm_prog *prog, void *ctx, size_t ctx_size
     const char *ctx_problem = ebpfvm__prog_type_check_ctx(prog, ctx, ctx_size);
     if (EBPFVM_UNLIKELY(ctx_problem != NULL))
         return run_error(result, EBPFVM_ERR_INVAL, ctx_problem);
+    if (EBPFVM_UNLIKELY(prog->fp_write_pc >= 0 && !prog->verified)) {
+        result->fault_pc = prog->fp_write_pc;
+        return run_error(result, EBPFVM_ERR_INVAL,
+                         "run: the program writes the frame pointer r10 (it cannot run unless the verifier proves "
+                         "that code dead)");
+    }
 
     struct ebpfvm_env env;
     ebpfvm__env_init(&env, prog, ctx, o, false);

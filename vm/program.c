@@ -70,6 +70,7 @@ int ebpfvm_prog_load(ebpfvm_vm *vm, const struct ebpf_insn *insns, size_t count,
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "load: out of memory");
     prog->vm = vm;
     prog->count = count;
+    prog->fp_write_pc = -1;
     prog->prog_type = o.prog_type;
     prog->insns = ebpfvm__calloc(vm, count, sizeof *prog->insns);
     prog->code = ebpfvm__calloc(vm, count, sizeof *prog->code);

@@ -121,19 +121,27 @@ static int check_reserved(struct ebpfvm_vm *vm, size_t pc, const struct ebpf_ins
     return 0;
 }
 
+/* Whether the instruction writes r10. Not refused here: like the kernel,
+ * only a write on a path the verifier explores makes a program invalid
+ * ("frame pointer is read only"); the load records the first one
+ * (prog->fp_write_pc) and unverified runs and the JIT refuse the program. */
+static bool writes_fp(const struct ebpf_insn *insn, enum ebpf_insn_format fmt, int form)
+{
+    if (format_writes_dst(fmt) && insn->dst_reg == EBPF_REG_FP)
+        return true;
+    /* Fetching atomics (not cmpxchg, which writes r0) load into src. */
+    return fmt == EBPF_FMT_ATOMIC && (ebpfvm__forms[form].disc_value & EBPF_ATOMIC_FETCH) &&
+           ebpfvm__forms[form].disc_value != EBPF_ATOMIC_CMPXCHG && insn->src_reg == EBPF_REG_FP;
+}
+
 static int check_registers(struct ebpfvm_vm *vm, size_t pc, const struct ebpf_insn *insn,
                            enum ebpf_insn_format fmt, unsigned uses, int form)
 {
+    (void)form;
     if ((uses & USES_DST) && insn->dst_reg >= EBPF_NREGS)
         return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: invalid register r%d", pc, insn->dst_reg);
     if ((uses & USES_SRC) && format_src_is_reg(fmt) && insn->src_reg >= EBPF_NREGS)
         return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: invalid register r%d", pc, insn->src_reg);
-    if (format_writes_dst(fmt) && insn->dst_reg == EBPF_REG_FP)
-        return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: frame pointer r10 is read only", pc);
-    /* Fetching atomics (not cmpxchg, which writes r0) load into src. */
-    if (fmt == EBPF_FMT_ATOMIC && (ebpfvm__forms[form].disc_value & EBPF_ATOMIC_FETCH) &&
-        ebpfvm__forms[form].disc_value != EBPF_ATOMIC_CMPXCHG && insn->src_reg == EBPF_REG_FP)
-        return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: frame pointer r10 is read only", pc);
     return 0;
 }
 
@@ -238,6 +246,8 @@ static int decode_insn(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog, size_t pc
         err = check_registers(vm, pc, insn, fmt, uses, form);
     if (err)
         return err;
+    if (prog->fp_write_pc < 0 && writes_fp(insn, fmt, form))
+        prog->fp_write_pc = (int32_t)pc;
 
     memset(d, 0, sizeof *d);
     d->form = (uint8_t)form;

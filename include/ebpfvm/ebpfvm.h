@@ -223,10 +223,14 @@ struct ebpfvm_load_opts {
 /*
  * Load `count` instruction words (copied) into the vm after the load-time
  * checks that need no verifier: every word a known instruction form with its
- * unused fields zero, registers in range, no write to r10, jump and call
- * targets inside the program and not into the second word of an LD_IMM64,
- * no fall-through off the end, at most EBPFVM_MAX_INSNS words, helper calls
- * to registered IDs, pseudo LD_IMM64 references that resolve.
+ * unused fields zero, registers in range, jump and call targets inside the
+ * program and not into the second word of an LD_IMM64, no fall-through off
+ * the end, at most EBPFVM_MAX_INSNS words, helper calls to registered IDs,
+ * pseudo LD_IMM64 references that resolve. An instruction that writes r10
+ * does not fail the load (like the kernel, the verifier refuses it only on
+ * a path it explores), but a program that has one runs, and is compiled by
+ * the JIT, only once verified (ebpfvm_prog_run: EBPFVM_ERR_INVAL, "run: the
+ * program writes the frame pointer r10 ...").
  *
  * On success *out is a program owned by the vm (freed with the vm or with
  * ebpfvm_prog_destroy()). Errors: EBPFVM_ERR_INVAL, EBPFVM_ERR_NOMEM,

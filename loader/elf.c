@@ -955,6 +955,15 @@ static int resolve_insn(struct ctx *c, const struct elf_func *f, size_t j, struc
     if (is_ld && w + 1 >= fend)
         return oerr(c, EBPFVM_ERR_FORMAT, "section %s: function '%s': ld_imm64 at offset 0x%zx is truncated",
                     s->name, f->name, w * 8);
+    /* A map reference the compiler wrote without a relocation names a
+     * file descriptor the object cannot know (ebpfvm's fds are its own). */
+    if (is_ld && ri < 0 &&
+        (insn->src_reg == EBPF_PSEUDO_MAP_FD || insn->src_reg == EBPF_PSEUDO_MAP_VALUE ||
+         insn->src_reg == EBPF_PSEUDO_MAP_IDX || insn->src_reg == EBPF_PSEUDO_MAP_IDX_VALUE))
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section %s: function '%s': insn %zu: fd %d is not pointing to valid bpf_map (a map reference "
+                    "without a relocation)",
+                    s->name, f->name, j, insn->imm);
     if (ri >= 0) {
         const struct elf_rel *r = &c->rels[ri];
         const struct elf_sym *sym = &c->syms[r->sym];

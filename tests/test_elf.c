@@ -581,6 +581,11 @@ Test(elf_errors, unsupported_features_are_named)
                      "section .relxdp: relocation 0 (symbol 'LINUX_KERNEL_VERSION'): extern symbols (.kconfig) are "
                      "not supported"),
               "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(open_fail(vm, "bad_raw_map_fd"), EBPFVM_ERR_FORMAT);
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm),
+                     "bad_raw_map_fd.o: section xdp: function 'raw_fd_prog': insn 0: fd 0 is not pointing to valid "
+                     "bpf_map (a map reference without a relocation)"),
+              "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(open_fail(vm, "bad_map_in_map"), EBPFVM_ERR_UNSUPP);
     cr_assert(strstr(ebpfvm_vm_errmsg(vm),
                      "section .maps: map 'outer': map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS) is not supported"),

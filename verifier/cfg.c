@@ -9,7 +9,13 @@
  *
  * Back edges are allowed: loops are accepted when exploration proves that
  * they end within the instruction budget (verifier.c).
+ *
+ * It also splits the program into subprograms, like the kernel: the main
+ * program starts at 0, every bpf-to-bpf call target starts one, and each
+ * runs to the next start (env->subprog_start; the static stack-depth check
+ * over the call graph in verifier.c walks them).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "verifier/verifier_internal.h"
@@ -17,6 +23,51 @@
 static uint32_t insn_words(const struct venv *env, uint32_t pc)
 {
     return ebpfvm__vformat(env, pc) == EBPF_FMT_LD_IMM64 ? 2 : 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* env->subprog_start (sorted, unique, 0 first) and a zeroed subprog_depth.
+ * Call targets are inside the program (checked before). */
+static int find_subprogs(struct venv *env)
+{
+    uint32_t n = 1;
+    for (uint32_t pc = 0; pc < env->count; pc++)
+        if (env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL)
+            n++;
+    env->subprog_start = ebpfvm__calloc(env->vm, n, sizeof *env->subprog_start);
+    env->subprog_depth = ebpfvm__calloc(env->vm, n, sizeof *env->subprog_depth);
+    if (!env->subprog_start || !env->subprog_depth)
+        return EBPFVM_ERR_NOMEM;
+    uint32_t k = 0;
+    env->subprog_start[k++] = 0;
+    for (uint32_t pc = 0; pc < env->count; pc++)
+        if (env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL)
+            env->subprog_start[k++] = (uint32_t)((int64_t)pc + 1 + env->insns[pc].imm);
+    qsort(env->subprog_start, k, sizeof *env->subprog_start, cmp_u32);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < k; i++)
+        if (!u || env->subprog_start[i] != env->subprog_start[u - 1])
+            env->subprog_start[u++] = env->subprog_start[i];
+    env->nsubprogs = u;
+    return 0;
+}
+
+uint32_t ebpfvm__subprog_of(const struct venv *env, uint32_t pc)
+{
+    uint32_t lo = 0, hi = env->nsubprogs; /* start[lo] <= pc < start[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (env->subprog_start[mid] <= pc)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 int ebpfvm__check_cfg(struct venv *env)
@@ -91,6 +142,8 @@ int ebpfvm__check_cfg(struct venv *env)
     for (uint32_t pc = 0; pc < n && !err; pc += insn_words(env, pc))
         if (!seen[pc])
             err = ebpfvm__verr(env, "unreachable insn %u", pc);
+    if (!err)
+        err = find_subprogs(env);
 out:
     ebpfvm__free(env->vm, seen);
     ebpfvm__free(env->vm, work);

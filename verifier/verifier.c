@@ -44,6 +44,11 @@
  * into the state and starts the callee with r1-r5 of the caller and a
  * fresh stack; the callee's exit pops it back, with r0 the callee's and
  * r1-r5 clobbered. States compare equal only with the same call stack.
+ * Every stack access records how deep it reaches in its frame's
+ * subprogram; after exploration, like the kernel, the static call graph
+ * (dead calls included) is walked and a chain of calls is rejected when
+ * its stacks add up to more than 512 bytes or it is more than 8 frames
+ * deep (check_max_stack_depth).
  *
  * ebpfvm verifies as for a privileged (CAP_BPF + CAP_PERFMON) loader: pointer
  * ALU the kernel turns into an unknown scalar for root does so here too
@@ -253,6 +258,241 @@ static uint32_t touched_regs(const struct venv *env, uint32_t pc)
     }
 }
 
+/* ------------------------------------------------ stack depth per subprogram */
+
+/* The subprogram whose frame `frameno` of the current state runs. */
+static uint32_t frame_subprog(const struct venv *env, uint32_t frameno, uint32_t pc)
+{
+    const struct vstate *st = env->cur;
+    if (frameno >= st->curframe)
+        return ebpfvm__subprog_of(env, pc);
+    /* The frame above it was entered by a call from inside it. */
+    return ebpfvm__subprog_of(env, st->callers[frameno].callsite);
+}
+
+/* A stack access the instruction at pc is about to make. */
+struct stack_use {
+    uint32_t subprog[EBPF_NREGS];
+    uint32_t depth[EBPF_NREGS];
+    unsigned n;
+};
+
+/* An access from R[regno] + off upwards: like the kernel (grow_stack_state),
+ * the frame it points into needs -(lowest offset) bytes, rounded up to 8. */
+static void note_stack_use(const struct venv *env, struct stack_use *u, unsigned regno, int64_t off, uint32_t pc)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    if (reg->type != PTR_TO_STACK)
+        return;
+    int64_t min_off = (int64_t)reg->off + off + reg->b.smin;
+    if (min_off >= 0 || min_off < -EBPF_STACK_SIZE)
+        return; /* rejected by the access check */
+    u->subprog[u->n] = frame_subprog(env, reg->frameno, pc);
+    u->depth[u->n] = (uint32_t)((-min_off + 7) & ~(int64_t)7);
+    u->n++;
+}
+
+/* The stack the instruction at pc accesses (loads, stores, atomics, and
+ * helper memory arguments), before it is checked. */
+static void stack_use_of(const struct venv *env, uint32_t pc, struct stack_use *u)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    u->n = 0;
+    switch (ebpfvm__vformat(env, pc)) {
+    case EBPF_FMT_LDX:
+        note_stack_use(env, u, insn->src_reg, insn->off, pc);
+        break;
+    case EBPF_FMT_ST:
+    case EBPF_FMT_STX:
+    case EBPF_FMT_ATOMIC:
+        note_stack_use(env, u, insn->dst_reg, insn->off, pc);
+        break;
+    case EBPF_FMT_CALL: {
+        int32_t id = insn->imm;
+        if (env->code[pc].src != EBPF_PSEUDO_CALL_HELPER || id <= 0 || id > EBPFVM_MAX_HELPER_ID ||
+            !env->vm->helpers || !env->vm->helpers[id].fn)
+            break;
+        const struct ebpfvm_helper_proto *proto = &env->vm->helpers[id].proto;
+        for (unsigned i = 0; i < 5; i++) {
+            switch (proto->args[i]) {
+            case EBPFVM_ARG_PTR_TO_MAP_KEY:
+            case EBPFVM_ARG_PTR_TO_MAP_VALUE:
+            case EBPFVM_ARG_PTR_TO_MEM:
+            case EBPFVM_ARG_PTR_TO_MEM_OR_NULL:
+            case EBPFVM_ARG_PTR_TO_UNINIT_MEM:
+                note_stack_use(env, u, i + 1, 0, pc);
+                break;
+            default:
+                break;
+            }
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static void mark_stack_use(struct venv *env, const struct stack_use *u)
+{
+    for (unsigned i = 0; i < u->n; i++)
+        if (env->subprog_depth[u->subprog[i]] < u->depth[i])
+            env->subprog_depth[u->subprog[i]] = u->depth[i];
+}
+
+/*
+ * The kernel's check_max_stack_depth, after exploration: walk the static
+ * call graph from the main program (every bpf-to-bpf call, explored or
+ * not) and reject a chain of calls whose stacks add up to more than 512
+ * bytes, or that is more than 8 frames deep. A frame's stack is its
+ * subprogram's depth rounded up to 16 (the kernel's rounding for JITed
+ * programs; the x86-64 kernel JITs every program).
+ *
+ * The walk is the kernel's depth-first one, in the same order, so it fails
+ * at the same call with the same numbers; a callee whose whole subtree
+ * cannot fail is not entered (need / height, computed first), which keeps
+ * it linear where the kernel's is exponential.
+ */
+enum { SUBTREE_INF = UINT32_MAX / 2 };
+
+static uint32_t frame_stack(const struct venv *env, uint32_t subprog)
+{
+    return (env->subprog_depth[subprog] + 15) & ~15u;
+}
+
+static uint32_t subprog_end(const struct venv *env, uint32_t subprog)
+{
+    return subprog + 1 < env->nsubprogs ? env->subprog_start[subprog + 1] : env->count;
+}
+
+static bool is_local_call(const struct venv *env, uint32_t pc)
+{
+    return env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL;
+}
+
+static uint32_t sat_add(uint32_t a, uint32_t b)
+{
+    return a >= SUBTREE_INF || b >= SUBTREE_INF || a + b >= SUBTREE_INF ? SUBTREE_INF : a + b;
+}
+
+/* need[s]: the largest stack of a chain of calls starting with s (its own
+ * included); height[s]: the most frames of one. SUBTREE_INF for
+ * subprograms that reach a recursion. Iterative (no C recursion). */
+static int subtree_bounds(struct venv *env, uint32_t *need, uint32_t *height)
+{
+    uint32_t n = env->nsubprogs;
+    uint8_t *mark = ebpfvm__calloc(env->vm, n, 1); /* 0 new, 1 on the path, 2 done */
+    uint32_t *sp_sub = ebpfvm__calloc(env->vm, n, sizeof *sp_sub);
+    uint32_t *sp_pc = ebpfvm__calloc(env->vm, n, sizeof *sp_pc);
+    if (!mark || !sp_sub || !sp_pc) {
+        ebpfvm__free(env->vm, mark);
+        ebpfvm__free(env->vm, sp_sub);
+        ebpfvm__free(env->vm, sp_pc);
+        return EBPFVM_ERR_NOMEM;
+    }
+    uint32_t top = 0;
+    sp_sub[top] = 0;
+    sp_pc[top++] = env->subprog_start[0];
+    mark[0] = 1;
+    need[0] = height[0] = 0;
+    while (top) {
+        uint32_t s = sp_sub[top - 1], end = subprog_end(env, s);
+        uint32_t pc = sp_pc[top - 1];
+        while (pc < end && !is_local_call(env, pc))
+            pc++;
+        if (pc < end) {
+            sp_pc[top - 1] = pc + 1;
+            uint32_t c = ebpfvm__subprog_of(env, env->code[pc].u.target);
+            if (mark[c] == 1) {
+                need[s] = height[s] = SUBTREE_INF;
+            } else if (mark[c] == 2) {
+                if (need[c] > need[s])
+                    need[s] = need[c];
+                if (height[c] > height[s])
+                    height[s] = height[c];
+            } else {
+                mark[c] = 1;
+                need[c] = height[c] = 0;
+                sp_sub[top] = c;
+                sp_pc[top++] = env->subprog_start[c];
+            }
+            continue;
+        }
+        /* s is done: until now need / height held its callees' maxima. */
+        need[s] = sat_add(need[s], frame_stack(env, s));
+        height[s] = sat_add(height[s], 1);
+        mark[s] = 2;
+        top--;
+        if (top) {
+            uint32_t p = sp_sub[top - 1];
+            if (need[s] > need[p])
+                need[p] = need[s];
+            if (height[s] > height[p])
+                height[p] = height[s];
+        }
+    }
+    ebpfvm__free(env->vm, mark);
+    ebpfvm__free(env->vm, sp_sub);
+    ebpfvm__free(env->vm, sp_pc);
+    return 0;
+}
+
+/* 0, -1 (rejected, *fail_pc = the call that went too far) or
+ * EBPFVM_ERR_NOMEM. */
+static int check_max_stack_depth(struct venv *env, uint32_t *fail_pc)
+{
+    uint32_t *need = ebpfvm__calloc(env->vm, env->nsubprogs, sizeof *need);
+    uint32_t *height = ebpfvm__calloc(env->vm, env->nsubprogs, sizeof *height);
+    int ret = need && height ? subtree_bounds(env, need, height) : EBPFVM_ERR_NOMEM;
+    uint32_t ret_pc[EBPF_MAX_CALL_DEPTH], ret_sub[EBPF_MAX_CALL_DEPTH];
+    uint32_t frame = 0, depth = 0, idx = 0, pc = 0;
+    if (ret)
+        goto out;
+    depth = frame_stack(env, 0);
+    for (;;) {
+        if (pc < subprog_end(env, idx)) {
+            if (!is_local_call(env, pc)) {
+                pc++;
+                continue;
+            }
+            uint32_t c = ebpfvm__subprog_of(env, env->code[pc].u.target);
+            /* Nothing below this call can fail: the kernel's walk would
+             * come back from it with no error. */
+            if (sat_add(depth, need[c]) <= EBPF_STACK_SIZE && sat_add(frame, height[c]) < EBPF_MAX_CALL_DEPTH) {
+                pc++;
+                continue;
+            }
+            ret_pc[frame] = pc + 1;
+            ret_sub[frame] = idx;
+            frame++;
+            if (frame >= EBPF_MAX_CALL_DEPTH) {
+                *fail_pc = pc;
+                ret = ebpfvm__verr(env, "the call stack of %u frames is too deep !", frame);
+                goto out;
+            }
+            depth += frame_stack(env, c);
+            if (depth > EBPF_STACK_SIZE) {
+                *fail_pc = pc;
+                ret = ebpfvm__verr(env, "combined stack size of %u calls is %u. Too large", frame + 1, depth);
+                goto out;
+            }
+            idx = c;
+            pc = env->subprog_start[c];
+            continue;
+        }
+        if (!frame)
+            break;
+        depth -= frame_stack(env, idx);
+        frame--;
+        pc = ret_pc[frame];
+        idx = ret_sub[frame];
+    }
+out:
+    ebpfvm__free(env->vm, need);
+    ebpfvm__free(env->vm, height);
+    return ret;
+}
+
 static int do_check(struct venv *env)
 {
     uint32_t pc = 0;
@@ -287,6 +527,8 @@ static int do_check(struct venv *env)
         uint32_t next = pc + 1;
         int err = 0;
         bool path_done = false;
+        struct stack_use use;
+        stack_use_of(env, pc, &use);
         switch (fmt) {
         case EBPF_FMT_ALU_IMM:
         case EBPF_FMT_ALU_REG:
@@ -346,6 +588,7 @@ static int do_check(struct venv *env)
         }
         if (err)
             return -1;
+        mark_stack_use(env, &use);
         if (!path_done)
             ebpfvm__vlog_insn_state(env, line_end, touched_regs(env, pc));
         if (path_done) {
@@ -488,6 +731,8 @@ static void free_env(struct venv *env)
     ebpfvm__free(vm, env->need_slots);
     ebpfvm__free(vm, env->ptr_alu);
     ebpfvm__free(vm, env->stack_indirect);
+    ebpfvm__free(vm, env->subprog_start);
+    ebpfvm__free(vm, env->subprog_depth);
     if (env->cur)
         ebpfvm__state_free(env, env->cur);
     ebpfvm__free(vm, env->cur);
@@ -574,6 +819,10 @@ int ebpfvm_prog_verify(ebpfvm_prog *prog, const struct ebpfvm_verify_opts *opts)
     } else if (do_check(&env)) {
         status = env.err ? env.err : EBPFVM_ERR_VERIFY;
         fail_pc = env.prev_insn;
+    } else if ((r = check_max_stack_depth(&env, &fail_pc)) != 0) {
+        status = r == EBPFVM_ERR_NOMEM ? r : EBPFVM_ERR_VERIFY;
+        if (r == EBPFVM_ERR_NOMEM)
+            snprintf(env.reason, sizeof env.reason, "out of memory");
     } else if (apply_ctx_rewrite(&env)) {
         status = EBPFVM_ERR_VERIFY;
     }

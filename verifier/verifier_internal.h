@@ -161,6 +161,13 @@ struct venv {
     uint8_t *ptr_alu;        /* an add/sub seen with a pointer operand */
     uint8_t *stack_indirect; /* a load/store seen through a stack pointer other than r10 */
     bool need_dirty;         /* the facts changed since need_* was computed */
+    /* cfg.c: the subprograms (the main program, then every bpf-to-bpf
+     * call target), by start; subprogram i is [start[i], start[i + 1]).
+     * verifier.c: the deepest stack byte (a multiple of 8 bytes) any
+     * explored access reached in a frame of each. */
+    uint32_t *subprog_start;
+    uint32_t *subprog_depth;
+    uint32_t nsubprogs;
     struct vlog log;
     size_t path_log_start; /* level 1: where the current path's text starts */
     int err;               /* the run's status once a check failed */
@@ -244,6 +251,8 @@ EBPFVM_INTERNAL void ebpfvm__precision_note(struct venv *env, uint32_t pc);
 /* Structure checks before exploration: every instruction reachable, jumps
  * inside the program, no fall-through off the end; marks prune points. */
 EBPFVM_INTERNAL int ebpfvm__check_cfg(struct venv *env);
+/* The subprogram (index into env->subprog_start) that holds insn pc. */
+EBPFVM_INTERNAL uint32_t ebpfvm__subprog_of(const struct venv *env, uint32_t pc);
 
 /* ------------------------------------------------------ check_*.c files */
 

@@ -5,10 +5,15 @@
  * Per base register type:
  *   - fp (PTR_TO_STACK, of the running frame or of a caller that passed
  *     the pointer down): a constant offset inside [-512, 0), aligned to the
- *     access size; 8-byte aligned 8-byte stores spill the register (pointer
- *     or scalar) into its slot and 8-byte loads fill it back; other stores
- *     make their bytes STACK_MISC (an unknown scalar when read); reads of
- *     bytes never written are rejected; pointers cannot be stored partially;
+ *     access size. As the kernel does for a privileged loader, a store of a
+ *     scalar of any size at the first byte of an 8-byte slot spills it (its
+ *     `size` bytes become STACK_SPILL, the slot's spills[] entry its value
+ *     truncated to them; it shares the stored register's id when the value
+ *     fits), and a load of at most that many bytes from there fills it back
+ *     (truncated; the id kept when the value fits the load); pointers are
+ *     spilled and filled by 8-byte accesses only. Other stores make their
+ *     bytes STACK_MISC and break a spill in their slot (an unknown scalar
+ *     when read); pointers cannot be stored or loaded partially;
  *   - ctx: the field table of the program type (vm/progtype.h), unmodified
  *     pointer only, the exact field size; the result register's type comes
  *     from the field (pkt, pkt_end, pkt_meta or a scalar). The field each
@@ -195,16 +200,67 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
      * rule: a pointer into this frame would outlive it there). */
     if (value && value->type == PTR_TO_STACK && reg->frameno != env->cur->curframe)
         return ebpfvm__verr(env, "cannot spill pointers to stack into stack frame of the caller");
-    if (value && size == 8 && k % 8 == 0) {
+    if (value && value->type == SCALAR_VALUE && k % 8 == 0) {
+        /* A scalar of any size stored at a slot's first byte is spilled
+         * (the kernel's check_stack_write_fixed_off for bpf_capable):
+         * `value` is already truncated to `size` bytes. When the stored
+         * register's value fits, the spill shares its id (given one if
+         * needed) so that what a branch learns about either reaches the
+         * other; otherwise they are different numbers. */
+        struct vreg sp = *value;
+        sp.id = 0;
+        if (valueno >= 0) {
+            struct vreg *src = &env->cur->regs[valueno];
+            if (reg_width(src) <= 8 * size) {
+                if (!src->id && !ebpfvm__bounds_is_const(&src->b))
+                    src->id = ebpfvm__new_id(env);
+                sp.id = src->id;
+            }
+        }
+        int s = k / 8;
+        unsigned old = spill_size(fm.stack, s);
+        memset(&fm.stack[k], STACK_SPILL, size);
+        /* The rest of the slot: what a broken spill leaves is data. */
+        for (int i = (int)size; i < 8; i++)
+            if (i < (int)old)
+                fm.stack[k + i] = STACK_MISC;
+        fm.spills[s] = sp;
+        return 0;
+    }
+    if (value && ebpfvm__reg_is_ptr(value)) {
+        if (size != 8)
+            return ebpfvm__verr(env, "invalid size of register spill");
         memset(&fm.stack[k], STACK_SPILL, 8);
         fm.spills[k / 8] = *value;
         return 0;
     }
-    if (value && ebpfvm__reg_is_ptr(value))
-        return ebpfvm__verr(env, "invalid size of register spill");
-    (void)valueno;
     stack_mark_misc(fm.stack, k, k + (int)size - 1);
     return 0;
+}
+
+/* dst := the low `size` (< 8) bytes of a spilled scalar, zero- or
+ * sign-extended (the kernel's fill and coerce_reg_to_size{,_sx}). The id
+ * stays only when the result is the spilled value itself. */
+static void fill_narrow(struct vreg *dst, const struct vreg *spilled, unsigned size, bool sext)
+{
+    unsigned bits = 8 * size;
+    *dst = *spilled;
+    if (size >= 8)
+        return;
+    if (!sext || reg_width(spilled) < bits) {
+        /* Zero extension, or a sign extension of a value below the sign
+         * bit (the same thing). */
+        if (reg_width(spilled) > bits)
+            dst->id = 0;
+        ebpfvm__bounds_truncate(&dst->b, size);
+        return;
+    }
+    dst->id = 0;
+    if (ebpfvm__bounds_is_const(&spilled->b)) {
+        ebpfvm__bounds_const(&dst->b, ebpf_sext(spilled->b.var_off.value, bits));
+        return;
+    }
+    ebpfvm__bounds_load(&dst->b, size, true);
 }
 
 static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned size, struct vreg *dst, bool sext)
@@ -226,15 +282,41 @@ static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned si
         return -1;
     struct frame_mem fm = frame_of(env, reg);
     int slot = k / 8;
-    if (fm.stack[k] == STACK_SPILL) {
+    unsigned spilled_size = spill_size(fm.stack, slot);
+    if (spilled_size) {
+        /* The kernel's check_stack_read_fixed_off. */
         const struct vreg *spilled = &fm.spills[slot];
-        if (size == 8) {
+        if (size == 8 && spilled_size == 8) {
             if (dst)
                 *dst = *spilled;
             return 0;
         }
         if (ebpfvm__reg_is_ptr(spilled))
             return ebpfvm__verr(env, "invalid size of register fill");
+        if (size <= spilled_size && k % 8 == 0) {
+            /* A fill of the spill's low bytes: its value, truncated. */
+            if (dst)
+                fill_narrow(dst, spilled, size, sext);
+            return 0;
+        }
+        unsigned spill_cnt = 0;
+        for (unsigned i = 0; i < size; i++) {
+            uint8_t t = fm.stack[k + (int)i];
+            if (t == STACK_INVALID && env->strict)
+                return ebpfvm__verr(env, "invalid read from stack off %d+%u size %u", k - EBPF_STACK_SIZE, i,
+                                    size);
+            spill_cnt += t == STACK_SPILL;
+        }
+        if (dst) {
+            /* Bytes of a spilled zero are zero. */
+            if (spill_cnt == size && ebpfvm__bounds_is_const(&spilled->b) && spilled->b.var_off.value == 0) {
+                ebpfvm__mark_reg_const(dst, 0);
+            } else {
+                ebpfvm__mark_reg_unknown(dst);
+                ebpfvm__bounds_load(&dst->b, size, sext);
+            }
+        }
+        return 0;
     }
     for (unsigned i = 0; i < size; i++) {
         if (fm.stack[k + (int)i] == STACK_INVALID && env->strict)

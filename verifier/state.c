@@ -195,7 +195,11 @@ static bool stacksafe(const uint8_t *old_stack, const struct vreg *old_spills, c
                 continue;
             return false;
         }
-        /* STACK_SPILL: compare once per slot. */
+        /* STACK_SPILL: compare once per slot. A spill's bytes are the
+         * first n of its slot and its register holds a value of n bytes
+         * (check_mem.c), so a cur spill of at least old's bytes whose
+         * value old's covers stores the same low bytes; old's other bytes
+         * are data or invalid and cover anything. */
         if (c != STACK_SPILL)
             return false;
         if (k % 8 == 0 &&

@@ -18,7 +18,9 @@
  *   - pointer registers keep the same bound fields for their variable
  *     offset (zero for a constant offset) and a fixed part in `off`;
  *   - stack byte k of the frame is fp - 512 + k; the spill slot k / 8 holds
- *     the register stored there by an 8-byte aligned 8-byte store.
+ *     the register stored at its first byte: a pointer by an 8-byte store,
+ *     a scalar by a 1-, 2-, 4- or 8-byte one (cut to that size; only those
+ *     bytes are STACK_SPILL).
  */
 #ifndef EBPFVM_VERIFIER_INTERNAL_H
 #define EBPFVM_VERIFIER_INTERNAL_H

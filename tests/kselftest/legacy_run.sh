@@ -17,6 +17,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/kselftest/compare.sh
+source "$here/compare.sh"
 if (($# != 1)); then
     echo "usage: $0 BUILD_DIR" >&2
     exit 2
@@ -141,21 +143,9 @@ END {
     if (out_list) { print "## XDP/socket tests outside the comparison\n"; printf "%s\n", out_list }
 }' "$tsv" >"$report"
 
-unexpected=$(comm -23 "$actual" "$expected_set")
-stale=$(comm -13 "$actual" "$expected_set")
 summary=$(grep -m 1 '^- compared' "$report")
 echo "kselftest_verifier_legacy: $(grep -m 1 '^- tests' "$report" | cut -c 3-); ${summary#- }"
 echo "kselftest_verifier_legacy: report in $report ($((SECONDS - start)) s)"
 status=0
-if [[ -n $unexpected ]]; then
-    echo "kselftest_verifier_legacy: unexpected divergences (not in tests/kselftest/legacy_divergences.txt):"
-    printf '%s\n' "$unexpected" | sed 's/^/  /'
-    status=1
-fi
-if [[ -n $stale ]]; then
-    echo "kselftest_verifier_legacy: stale entries of tests/kselftest/legacy_divergences.txt (now agree or gone):"
-    printf '%s\n' "$stale" | sed 's/^/  /'
-    status=1
-fi
-((status == 0)) && echo "kselftest_verifier_legacy: divergences match legacy_divergences.txt ($(wc -l <"$actual"))"
+compare_divergences kselftest_verifier_legacy "$actual" "$expected_set" tests/kselftest/legacy_divergences.txt || status=$?
 exit $status

@@ -21,6 +21,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/kselftest/compare.sh
+source "$here/compare.sh"
 if (($# != 1)); then
     echo "usage: $0 BUILD_DIR" >&2
     exit 2
@@ -192,21 +194,9 @@ END {
 }' "$tsv" >"$report"
 
 # ---- 4. compare with divergences.txt ----
-unexpected=$(comm -23 "$actual" "$expected_set")
-stale=$(comm -13 "$actual" "$expected_set")
 summary=$(grep -m 1 '^- compared' "$report")
 echo "kselftest_verifier: $(grep -m 1 '^- programs' "$report" | cut -c 3-); ${summary#- }"
 echo "kselftest_verifier: report in $report ($((SECONDS - start)) s)"
 status=0
-if [[ -n $unexpected ]]; then
-    echo "kselftest_verifier: unexpected divergences (not in tests/kselftest/divergences.txt):"
-    printf '%s\n' "$unexpected" | sed 's/^/  /'
-    status=1
-fi
-if [[ -n $stale ]]; then
-    echo "kselftest_verifier: stale entries of tests/kselftest/divergences.txt (now agree or gone):"
-    printf '%s\n' "$stale" | sed 's/^/  /'
-    status=1
-fi
-((status == 0)) && echo "kselftest_verifier: divergences match divergences.txt ($(wc -l <"$actual"))"
+compare_divergences kselftest_verifier "$actual" "$expected_set" tests/kselftest/divergences.txt || status=$?
 exit $status

@@ -314,3 +314,24 @@ Test(skb_load, unverified_programs_get_the_same_context_rules)
     cr_expect_eq(skb.md.cb[0], 9u << 24);
     ebpfvm_vm_destroy(vm);
 }
+
+/* An unverified program cannot retarget LD_ABS: in checked mode the
+ * packet's address in struct ebpfvm_sk_buff is read-only. */
+Test(skb_load, checked_mode_protects_the_packet_address)
+{
+    const struct ebpf_insn p[] = {EBPF_MOV64_IMM(2, 192), EBPF_ALU64_REG(EBPF_ALU_ADD, 1, 2), EBPF_MOV64_IMM(3, 0),
+                                  EBPF_STX_MEM(EBPF_SIZE_DW, 1, 3, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT()};
+    ebpfvm_vm *vm = new_vm();
+    struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = SKB};
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_prog_load(vm, p, EBPF_NWORDS(p), &lo, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    uint8_t frame[20] = {0};
+    struct ebpfvm_sk_buff skb;
+    ebpfvm_sk_buff_init(&skb, frame, sizeof frame);
+    struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = EBPFVM_EXEC_CHECKED};
+    struct ebpfvm_run_result res;
+    cr_assert_eq(ebpfvm_prog_run(prog, &skb, sizeof skb, &ro, &res), EBPFVM_ERR_FAULT);
+    cr_expect(strstr(res.message, "insn 3: invalid write of 8 bytes"), "%s", res.message);
+    cr_expect_eq(skb.data, (uint64_t)(uintptr_t)frame);
+    ebpfvm_vm_destroy(vm);
+}

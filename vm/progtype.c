@@ -141,9 +141,12 @@ static void xdp_add_regions(struct ebpfvm_env *env, void *ctx, size_t ctx_size)
 static void skb_add_regions(struct ebpfvm_env *env, void *ctx, size_t ctx_size)
 {
     /* The __sk_buff image (cb[] is writable; the other fields are checked
-     * at load) and the packet, read-only. */
+     * at load), the packet's address (read-only: LD_ABS trusts it) and the
+     * packet, read-only. */
     struct ebpfvm_sk_buff *skb = ctx;
-    ebpfvm_env_add_region(env, ctx, ctx_size, 1);
+    (void)ctx_size;
+    ebpfvm_env_add_region(env, &skb->md, sizeof skb->md, 1);
+    ebpfvm_env_add_region(env, &skb->data, sizeof skb->data, 0);
     if (skb->md.len)
         ebpfvm_env_add_region(env, (void *)(uintptr_t)skb->data, skb->md.len, 0);
 }

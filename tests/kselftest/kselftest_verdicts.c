@@ -54,6 +54,7 @@
 
 #include "ebpfvm/ebpfvm.h"
 #include "ebpfvm/loader.h"
+#include "ebpfvm/skb.h"
 #include "ebpfvm/verifier.h"
 #include "ebpfvm/xdp.h"
 
@@ -358,8 +359,48 @@ static void ebpfvm_msg(char *msg, const ebpfvm_vm *vm, int status)
     last_meaningful_line(msg, text);
 }
 
+/* Accepted programs that faulted in the checked interpreter (a verifier
+ * soundness bug): main() fails the run when there is one. */
+static unsigned unsound;
+
+/*
+ * Soundness: run an accepted program in the checked interpreter on frames
+ * of several sizes (a pattern of bytes, an Ethernet/IPv4 header) and
+ * return 0, or -1 with the fault in msg. A program the verifier accepted
+ * must never fault there.
+ */
+static int checked_runs(ebpfvm_prog *prog, enum ebpfvm_prog_type type, char *msg)
+{
+    static const uint32_t lens[] = {14, 60, 64, 128, 1500};
+    static uint8_t frame[EBPFVM_XDP_FRAME_SIZE];
+    uint8_t pkt[1500];
+    for (size_t k = 0; k < sizeof pkt; k++)
+        pkt[k] = (uint8_t)(k * 7 + 3);
+    pkt[12] = 0x08, pkt[13] = 0x00, pkt[14] = 0x45;
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = EBPFVM_EXEC_CHECKED, .prandom_seed = 1};
+        struct ebpfvm_run_result res;
+        int status;
+        if (type == EBPFVM_PROG_TYPE_XDP) {
+            struct ebpfvm_xdp_buff buff;
+            if (ebpfvm_xdp_buff_init(&buff, frame, sizeof frame, pkt, lens[i]) != 0)
+                continue;
+            status = ebpfvm_prog_run(prog, &buff, sizeof buff, &ro, &res);
+        } else {
+            struct ebpfvm_sk_buff skb;
+            ebpfvm_sk_buff_init(&skb, pkt, lens[i]);
+            status = ebpfvm_prog_run(prog, &skb, sizeof skb, &ro, &res);
+        }
+        if (status != EBPFVM_OK) {
+            snprintf(msg, MSG_SIZE, "checked run on a %u-byte frame: %s", lens[i], res.message);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Open path (named stem in messages) in a fresh vm, load program name as
- * type and verify it.
+ * type and verify it; an accepted program also runs (checked_runs).
  * Returns "accept" or "reject"; msg gets the reason, *ms the time of the
  * open, load and verification. */
 static const char *ebpfvm_verdict(const char *path, const char *stem, const char *name, enum ebpfvm_prog_type type,
@@ -388,6 +429,10 @@ static const char *ebpfvm_verdict(const char *path, const char *stem, const char
         ebpfvm_msg(msg, vm, status);
     else
         set_msg(msg, NULL);
+    if (!status && checked_runs(prog, type, msg) != 0) {
+        fprintf(stderr, "kselftest_verdicts: UNSOUND: %s/%s: verified, but %s\n", stem, name, msg);
+        unsound++;
+    }
     ebpfvm_object_close(obj);
     ebpfvm_vm_destroy(vm);
     *ms = now_ms() - start;
@@ -569,5 +614,9 @@ int main(int argc, char **argv)
         }
     }
     free(kernel_log);
+    if (unsound) {
+        fprintf(stderr, "kselftest_verdicts: %u verified programs faulted in the checked interpreter\n", unsound);
+        rc = 1;
+    }
     return rc;
 }

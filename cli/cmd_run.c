@@ -527,6 +527,8 @@ static const char *map_type_name(enum ebpfvm_map_type type)
     case EBPFVM_MAP_LRU_HASH: return "lru_hash";
     case EBPFVM_MAP_LRU_PERCPU_HASH: return "lru_percpu_hash";
     case EBPFVM_MAP_LPM_TRIE: return "lpm_trie";
+    case EBPFVM_MAP_ARRAY_OF_MAPS: return "array_of_maps";
+    case EBPFVM_MAP_HASH_OF_MAPS: return "hash_of_maps";
     case EBPFVM_MAP_DEVMAP: return "devmap";
     case EBPFVM_MAP_XSKMAP: return "xskmap";
     case EBPFVM_MAP_DEVMAP_HASH: return "devmap_hash";

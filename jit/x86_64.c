@@ -34,8 +34,10 @@
  * as in the interpreter - only the bytes some instruction can reach
  * (stack_reach): none when the program never touches the stack, the whole
  * frame when r10 escapes into another register. Inside BPF code rsp is
- * 16-byte aligned, as helper calls need. The fault exit also ends a run early with r0 = 0 (out-of-bounds
- * legacy packet loads) when no fault kind is recorded.
+ * 16-byte aligned, as helper calls need. An out-of-bounds legacy packet
+ * load returns 0 from the current function through its epilogue (the
+ * kernel's hidden `r0 = 0; exit`): the main function's return ends the run
+ * with r0 = 0, a subprogram's returns to its caller.
  *
  * One difference from the interpreter, invisible to verified programs: a
  * helper call leaves r1-r5 with whatever the helper left in rdi, rsi, rdx,
@@ -1109,9 +1111,11 @@ static void emit_callx(struct ebpfvm_jit *j, unsigned id_reg)
 /*
  * Legacy LD_ABS / LD_IND: r0 = the big-endian value of `size` bytes at
  * offset imm (+ src) of the run's packet (the context block for the memory
- * type, vm/progtype.c); out of bounds ends the program
- * with r0 = 0, as in the interpreter (through the fault exit, with no fault
- * recorded). r1-r5 are left alone.
+ * type, vm/progtype.c). Out of bounds is the kernel's hidden `r0 = 0; exit`
+ * (net/core/filter.c, bpf_gen_ld_abs), emitted after the load: the
+ * function's epilogue with rax = 0 - the end of the run with r0 = 0 in the
+ * main program, a return of 0 to the caller (r6-r9 and r10 restored) in a
+ * subprogram, as in the interpreter. r1-r5 are left alone.
  */
 static void emit_packet_load(struct ebpfvm_jit *j, const struct ebpf_insn *in, bool indirect)
 {
@@ -1124,11 +1128,10 @@ static void emit_packet_load(struct ebpfvm_jit *j, const struct ebpf_insn *in, b
     }
     emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(pkt_len));         /* mov r10, [r12 + pkt_len] */
     emit_alu_ri(j, ALU_CMP, true, REG_TMP, (int32_t)size);              /* cmp r10, size */
-    uint32_t out = ebpfvm__jit_label_special(j, EBPFVM_JIT_LABEL_FAULT_EXIT);
-    emit_jcc_label(j, CC_B, out);                                       /* jb exit (r0 = 0) */
+    size_t short_pkt = emit_jcc_local(j, CC_B);                         /* jb .out */
     emit_alu_ri(j, ALU_SUB, true, REG_TMP, (int32_t)size);              /* sub r10, size */
     emit_alu_rr(j, ALU_CMP, true, REG_TMP2, REG_TMP);                   /* cmp r11, r10 */
-    emit_jcc_label(j, CC_A, out);                                       /* ja exit (r0 = 0) */
+    size_t past_end = emit_jcc_local(j, CC_A);                          /* ja .out */
     emit_load(j, 8, false, REG_TMP, REG_RUN, RUN_OFF(pkt));             /* mov r10, [r12 + pkt] */
     emit_alu_rr(j, ALU_ADD, true, REG_TMP2, REG_TMP);                   /* add r11, r10 */
     emit_load(j, size, false, RAX, REG_TMP2, 0);                        /* movzx/mov eax, [r11] */
@@ -1138,6 +1141,12 @@ static void emit_packet_load(struct ebpfvm_jit *j, const struct ebpf_insn *in, b
     } else if (size == 4) {
         emit_bswap(j, false, RAX);                                      /* bswap eax */
     }
+    size_t done = emit_jmp_local(j);                                    /* jmp .done */
+    ebpfvm__jit_local_bind(j, short_pkt);                               /* .out: */
+    ebpfvm__jit_local_bind(j, past_end);
+    emit_alu_rr(j, ALU_XOR, false, RAX, RAX);                           /* xor eax, eax */
+    emit_function_epilogue(j);                                          /* return 0 from this function */
+    ebpfvm__jit_local_bind(j, done);                                    /* .done: */
 }
 
 /* Whether execution can fall from instruction pc into pc + 1. */

@@ -377,3 +377,20 @@ int ebpfvm__btf_ext_core_relos(const uint8_t *data, size_t size, uint32_t *core_
     }
     return 0;
 }
+
+int ebpfvm__btf_func_returns_int(const struct ebpfvm_btf *btf, const char *name)
+{
+    for (uint32_t id = 1; id <= btf->ntypes; id++) {
+        struct ebpfvm_btf_type fn, proto, ret;
+        if (ebpfvm__btf_type(btf, id, &fn) != 0 || fn.kind != EBPFVM_BTF_KIND_FUNC || strcmp(fn.name, name) != 0)
+            continue;
+        if (ebpfvm__btf_type(btf, fn.size_or_type, &proto) != 0 || proto.kind != EBPFVM_BTF_KIND_FUNC_PROTO)
+            return 0;
+        if (proto.size_or_type == 0 || ebpfvm__btf_skip_mods(btf, proto.size_or_type, &ret) != 0)
+            return 0; /* void */
+        bool small = ret.size_or_type <= 8;
+        return ((ret.kind == EBPFVM_BTF_KIND_INT || ret.kind == EBPFVM_BTF_KIND_ENUM ||
+                 ret.kind == EBPFVM_BTF_KIND_ENUM64) && small) ? 1 : 0;
+    }
+    return -1;
+}

@@ -109,6 +109,11 @@ EBPFVM_INTERNAL int ebpfvm__btf_find_datasec(const struct ebpfvm_btf *btf, const
  * FUNC called sym, or NULL. */
 EBPFVM_INTERNAL const char *ebpfvm__btf_extern_section(const struct ebpfvm_btf *btf, const char *sym);
 
+/* Whether the BTF prototype of function `name` returns an integer or enum
+ * of at most 8 bytes (the kernel's "returns 'int'"): 1 yes, 0 no (void, a
+ * pointer, a struct), -1 no such function. */
+EBPFVM_INTERNAL int ebpfvm__btf_func_returns_int(const struct ebpfvm_btf *btf, const char *name);
+
 /*
  * Check a `.BTF.ext` section: header and sub-section bounds. *core_relos
  * receives the number of CO-RE relocation records. Returns 0 or

@@ -29,6 +29,10 @@
  *      .text subprogram); kept as (map, slot, program) in obj->slots and
  *      stored by the first ebpfvm_object_load_program (fill_slots), which
  *      loads each such program once (obj_prog.slot_prog).
+ *      Map-in-map `.values` point at maps of `.maps` instead: stored at
+ *      once (fill_map_slot), the update checking them against the template
+ *      that `__array(values, struct {...})` defined (stage 4; created with
+ *      the outer map, not as a map of its own, as libbpf discards it).
  * Messages are "<object>: section <name>: ..." so the user can find the
  * place in the object; every malformed input is EBPFVM_ERR_FORMAT.
  *
@@ -46,6 +50,7 @@
 
 #include "ebpfvm/loader.h"
 #include "loader/btf.h"
+#include "maps/map.h"
 #include "vm/internal.h"
 #include "vm/progtype.h"
 
@@ -67,6 +72,7 @@
 struct obj_func {
     size_t start; /* first word in the linked instructions */
     char *name;
+    bool nonint;  /* BTF says it does not return an integer (LD_ABS/LD_IND refused in it) */
 };
 
 struct obj_prog {
@@ -148,9 +154,11 @@ struct map_decl {
     const char *name;
     uint32_t shndx;
     uint64_t off, size;   /* the variable in its section */
-    bool has_values;      /* `__array(values, ...)` (prog_array) */
+    bool has_values;      /* `__array(values, ...)` (prog_array, map-in-map) */
     uint32_t values_off;  /* its byte offset in the variable */
     struct ebpfvm_map_def def;
+    bool has_inner;       /* map-in-map: the template from `__array(values, struct {...})` */
+    struct ebpfvm_map_def inner;
     const uint8_t *init; /* data sections: initial value (NULL: zero) */
     int fd;
 };
@@ -534,10 +542,54 @@ static bool is_map_in_map(uint32_t type)
     return type == MAP_ARRAY_OF_MAPS || type == MAP_HASH_OF_MAPS;
 }
 
-static int map_in_map_error(struct ctx *c, const char *map, uint32_t type)
+static const char *map_in_map_name(uint32_t type)
 {
-    return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': map-in-map (%s) is not supported", map,
-                type == MAP_ARRAY_OF_MAPS ? "BPF_MAP_TYPE_ARRAY_OF_MAPS" : "BPF_MAP_TYPE_HASH_OF_MAPS");
+    return type == MAP_ARRAY_OF_MAPS ? "BPF_MAP_TYPE_ARRAY_OF_MAPS" : "BPF_MAP_TYPE_HASH_OF_MAPS";
+}
+
+static int parse_def(struct ctx *c, const char *name, const struct ebpfvm_btf_type *def, uint32_t bitbase,
+                     struct ebpfvm_map_def *d, struct map_decl *m);
+
+/*
+ * `__array(values, struct { __uint(type, ...); ... })` in a map-in-map, as
+ * libbpf: the struct (a type, no variable) defines the template of the
+ * inner maps, named "<map>.inner" in messages; the outer value is a map fd
+ * (4 bytes). `.values = { [i] = &map }` pointers fill slot i (read_slots).
+ * A template that is itself a map-in-map, or has 'values', is rejected.
+ */
+static int btf_inner_map(struct ctx *c, const char *map, uint32_t mtype, uint32_t bitoff, uint32_t type,
+                         struct map_decl *m)
+{
+    struct ebpfvm_btf_type t;
+    uint32_t elem, n;
+    if (ebpfvm__btf_skip_mods(&c->btf, mtype, &t) != 0 || t.kind != EBPFVM_BTF_KIND_ARRAY ||
+        (ebpfvm__btf_array(&t, &elem, &n), ebpfvm__btf_skip_mods(&c->btf, elem, &t) != 0) ||
+        t.kind != EBPFVM_BTF_KIND_PTR || ebpfvm__btf_skip_mods(&c->btf, t.size_or_type, &t) != 0 ||
+        t.kind != EBPFVM_BTF_KIND_STRUCT)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section .maps: map '%s': 'values' of a %s is not __array(values, struct {...}) (the inner map "
+                    "definition)",
+                    map, map_in_map_name(type));
+    if (m->def.value_size != 0 && m->def.value_size != 4)
+        return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s': value_size %u conflicts with 'values' (4)", map,
+                    m->def.value_size);
+    char iname[160];
+    snprintf(iname, sizeof iname, "%s.inner", map);
+    memset(&m->inner, 0, sizeof m->inner);
+    int rc = parse_def(c, iname, &t, 0, &m->inner, NULL);
+    if (rc)
+        return rc;
+    if (is_map_in_map((uint32_t)m->inner.type))
+        return oerr(c, EBPFVM_ERR_UNSUPP,
+                    "section .maps: map '%s': inner map '%s' is a %s: map-in-map inside map-in-map is not supported",
+                    map, iname, map_in_map_name((uint32_t)m->inner.type));
+    m->inner.sz = sizeof m->inner;
+    m->inner.inner_map_fd = -1;
+    m->def.value_size = 4;
+    m->has_inner = true;
+    m->has_values = true;
+    m->values_off = bitoff / 8;
+    return 0;
 }
 
 /*
@@ -575,6 +627,85 @@ static int btf_values(struct ctx *c, const char *map, uint32_t mtype, uint32_t b
     return 0;
 }
 
+/*
+ * The members of a map definition struct: d is filled; m is the map
+ * (NULL: an inner map template, which may not have 'values').
+ */
+static int parse_def(struct ctx *c, const char *name, const struct ebpfvm_btf_type *def, uint32_t bitbase,
+                     struct ebpfvm_map_def *d, struct map_decl *m)
+{
+    uint32_t key_type_size = 0, value_type_size = 0, type = 0;
+    bool have_key_type = false, have_value_type = false, have_key_size = false, have_value_size = false;
+    for (unsigned i = 0; i < def->vlen; i++) {
+        const char *attr;
+        uint32_t mtype, bitoff, v = 0;
+        ebpfvm__btf_member(def, &c->btf, i, &attr, &mtype, &bitoff);
+        bitoff += bitbase;
+        int rc = 0;
+        if (!strcmp(attr, "type")) {
+            rc = btf_uint(c, name, attr, mtype, &type);
+        } else if (!strcmp(attr, "max_entries")) {
+            rc = btf_uint(c, name, attr, mtype, &d->max_entries);
+        } else if (!strcmp(attr, "map_flags")) {
+            rc = btf_uint(c, name, attr, mtype, &d->map_flags);
+        } else if (!strcmp(attr, "key_size")) {
+            rc = btf_uint(c, name, attr, mtype, &d->key_size);
+            have_key_size = true;
+        } else if (!strcmp(attr, "value_size")) {
+            rc = btf_uint(c, name, attr, mtype, &d->value_size);
+            have_value_size = true;
+        } else if (!strcmp(attr, "key")) {
+            rc = btf_type_attr(c, name, attr, mtype, &key_type_size);
+            have_key_type = true;
+        } else if (!strcmp(attr, "value")) {
+            rc = btf_type_attr(c, name, attr, mtype, &value_type_size);
+            have_value_type = true;
+        } else if (!strcmp(attr, "values")) {
+            if (!m)
+                return oerr(c, EBPFVM_ERR_UNSUPP,
+                            "section .maps: inner map '%s': 'values' in an inner map definition is not supported",
+                            name);
+            if (is_map_in_map(type))
+                rc = btf_inner_map(c, name, mtype, bitoff, type, m);
+            else
+                rc = btf_values(c, name, mtype, bitoff, type, m);
+            have_value_size = true;
+        } else if (!strcmp(attr, "pinning")) {
+            rc = btf_uint(c, name, attr, mtype, &v); /* no bpffs here: pinning has no effect */
+        } else if (!strcmp(attr, "numa_node") || !strcmp(attr, "map_extra")) {
+            rc = btf_uint(c, name, attr, mtype, &v);
+            if (!rc && v != 0)
+                return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': attribute '%s' = %u is not supported",
+                            name, attr, v);
+        } else {
+            return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': unknown attribute '%s'", name, attr);
+        }
+        if (rc)
+            return rc;
+    }
+    if (type == 0)
+        return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s' has no type", name);
+    if (m && is_map_in_map(type) && !m->has_inner)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section .maps: map '%s': a %s needs its inner map definition: __array(values, struct {...})",
+                    name, map_in_map_name(type));
+    d->type = (enum ebpfvm_map_type)type;
+    if (have_key_type) {
+        if (have_key_size && d->key_size != key_type_size)
+            return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s': key_size %u does not match key type size %u",
+                        name, d->key_size, key_type_size);
+        d->key_size = key_type_size;
+    }
+    if (have_value_type) {
+        if (have_value_size && d->value_size != value_type_size)
+            return oerr(c, EBPFVM_ERR_FORMAT,
+                        "section .maps: map '%s': value_size %u does not match value type size %u", name,
+                        d->value_size, value_type_size);
+        d->value_size = value_type_size;
+    }
+    return 0;
+}
+
 static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t off, uint32_t size,
                         struct map_decl *m)
 {
@@ -605,69 +736,8 @@ static int read_btf_map(struct ctx *c, uint32_t shndx, uint32_t var_id, uint32_t
     m->size = size;
     m->def.sz = sizeof m->def;
     m->def.name = name;
-    uint32_t key_type_size = 0, value_type_size = 0, type = 0;
-    bool have_key_type = false, have_value_type = false, have_key_size = false, have_value_size = false;
-    for (unsigned i = 0; i < def.vlen; i++) {
-        const char *attr;
-        uint32_t mtype, bitoff, v = 0;
-        ebpfvm__btf_member(&def, &c->btf, i, &attr, &mtype, &bitoff);
-        int rc = 0;
-        if (!strcmp(attr, "type")) {
-            rc = btf_uint(c, name, attr, mtype, &type);
-        } else if (!strcmp(attr, "max_entries")) {
-            rc = btf_uint(c, name, attr, mtype, &m->def.max_entries);
-        } else if (!strcmp(attr, "map_flags")) {
-            rc = btf_uint(c, name, attr, mtype, &m->def.map_flags);
-        } else if (!strcmp(attr, "key_size")) {
-            rc = btf_uint(c, name, attr, mtype, &m->def.key_size);
-            have_key_size = true;
-        } else if (!strcmp(attr, "value_size")) {
-            rc = btf_uint(c, name, attr, mtype, &m->def.value_size);
-            have_value_size = true;
-        } else if (!strcmp(attr, "key")) {
-            rc = btf_type_attr(c, name, attr, mtype, &key_type_size);
-            have_key_type = true;
-        } else if (!strcmp(attr, "value")) {
-            rc = btf_type_attr(c, name, attr, mtype, &value_type_size);
-            have_value_type = true;
-        } else if (!strcmp(attr, "values")) {
-            if (is_map_in_map(type))
-                return map_in_map_error(c, name, type);
-            if ((rc = btf_values(c, name, mtype, bitoff, type, m)))
-                return rc;
-            have_value_size = true;
-        } else if (!strcmp(attr, "pinning")) {
-            rc = btf_uint(c, name, attr, mtype, &v); /* no bpffs here: pinning has no effect */
-        } else if (!strcmp(attr, "numa_node") || !strcmp(attr, "map_extra")) {
-            rc = btf_uint(c, name, attr, mtype, &v);
-            if (!rc && v != 0)
-                return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': attribute '%s' = %u is not supported",
-                            name, attr, v);
-        } else {
-            return oerr(c, EBPFVM_ERR_UNSUPP, "section .maps: map '%s': unknown attribute '%s'", name, attr);
-        }
-        if (rc)
-            return rc;
-    }
-    if (type == 0)
-        return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s' has no type", name);
-    if (is_map_in_map(type))
-        return map_in_map_error(c, name, type);
-    m->def.type = (enum ebpfvm_map_type)type;
-    if (have_key_type) {
-        if (have_key_size && m->def.key_size != key_type_size)
-            return oerr(c, EBPFVM_ERR_FORMAT, "section .maps: map '%s': key_size %u does not match key type size %u",
-                        name, m->def.key_size, key_type_size);
-        m->def.key_size = key_type_size;
-    }
-    if (have_value_type) {
-        if (have_value_size && m->def.value_size != value_type_size)
-            return oerr(c, EBPFVM_ERR_FORMAT,
-                        "section .maps: map '%s': value_size %u does not match value type size %u", name,
-                        m->def.value_size, value_type_size);
-        m->def.value_size = value_type_size;
-    }
-    return 0;
+    m->def.inner_map_fd = -1;
+    return parse_def(c, name, &def, 0, &m->def, m);
 }
 
 static int map_off_cmp(const void *a, const void *b)
@@ -745,7 +815,7 @@ static int read_maps(struct ctx *c)
                                 sym->name, (unsigned long long)b);
             struct map_decl m = {.name = sym->name, .shndx = (uint32_t)legacy, .off = sym->value};
             m.def = (struct ebpfvm_map_def){sizeof m.def, (enum ebpfvm_map_type)f[0], f[1], f[2], f[3], f[4],
-                                            sym->name};
+                                            sym->name, -1};
             if ((rc = add_map(c, cap, &m)))
                 return rc;
         }
@@ -765,7 +835,7 @@ static int read_maps(struct ctx *c)
         if ((rc = sec_data(c, i, &data)))
             return rc;
         struct map_decl m = {.name = s->name, .shndx = (uint32_t)i, .off = 0, .init = data};
-        m.def = (struct ebpfvm_map_def){sizeof m.def, EBPFVM_MAP_ARRAY, 4, (uint32_t)s->size, 1, 0, s->name};
+        m.def = (struct ebpfvm_map_def){sizeof m.def, EBPFVM_MAP_ARRAY, 4, (uint32_t)s->size, 1, 0, s->name, -1};
         if (has_prefix(s->name, ".rodata"))
             m.def.map_flags = 0x80u; /* BPF_F_RDONLY_PROG, as libbpf */
         if ((rc = add_map(c, cap, &m)))
@@ -877,7 +947,8 @@ static int create_maps(struct ctx *c)
                         "%llu bytes",
                         c->secs[m->shndx].name, m->name, m->def.max_entries, m->def.key_size, m->def.value_size,
                         (unsigned long long)c->max_map_bytes);
-        int fd = -1, rc = ebpfvm_map_create(c->vm, &m->def, &fd);
+        int fd = -1, rc = m->has_inner ? ebpfvm__map_create_in_map(c->vm, &m->def, &m->inner, &fd)
+                                       : ebpfvm_map_create(c->vm, &m->def, &fd);
         if (rc) {
             char why[sizeof c->vm->errmsg];
             snprintf(why, sizeof why, "%s", c->vm->errmsg);
@@ -1099,6 +1170,7 @@ static int link_program(struct ctx *c, const struct elf_func *prog, struct obj_p
     for (size_t k = 0; k < L.n; k++) {
         out->funcs[k].start = L.start[k];
         out->funcs[k].name = ebpfvm__strdup(c->vm, L.funcs[k]->name);
+        out->funcs[k].nonint = c->have_btf && ebpfvm__btf_func_returns_int(&c->btf, L.funcs[k]->name) == 0;
         out->nfuncs = k + 1;
         if (!out->funcs[k].name) {
             rc = nomem(c);
@@ -1190,6 +1262,38 @@ static long func_prog_index(const struct ctx *c, const struct elf_func *f)
 }
 
 /*
+ * A map-in-map's `.values` slot (libbpf's init_map_in_map_slots): the
+ * pointer names a map of `.maps`, stored now (every map exists) with key
+ * slot, like libbpf's update with key i. The update checks the map against
+ * the template.
+ */
+static int fill_map_slot(struct ctx *c, const struct elf_sec *r, size_t k, const char *sname,
+                         const struct elf_sym *sym, uint64_t addend, const struct map_decl *m, uint32_t slot)
+{
+    const struct map_decl *t = NULL;
+    if (sym->shndx == m->shndx)
+        t = find_map(c, sym->shndx, sym->value + addend);
+    if (!t)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section %s: relocation %zu (symbol '%s'): map '%s' slot %u: '%s' is not a map of .maps", r->name,
+                    k, sname, m->name, slot, sname);
+    if (m->def.type == EBPFVM_MAP_HASH_OF_MAPS && m->def.key_size != 4)
+        return oerr(c, EBPFVM_ERR_FORMAT,
+                    "section %s: relocation %zu (symbol '%s'): hash-of-maps '%s' initialised by .values needs "
+                    "key_size 4, not %u",
+                    r->name, k, sname, m->name, m->def.key_size);
+    uint32_t value = (uint32_t)t->fd;
+    int rc = ebpfvm_map_update(c->vm, m->fd, &slot, &value, EBPFVM_ANY);
+    if (rc) {
+        char why[sizeof c->vm->errmsg];
+        snprintf(why, sizeof why, "%s", c->vm->errmsg);
+        return oerr(c, rc, "section %s: map '%s' slot %u (.values = '%s'): %s", r->name, m->name, slot, t->name,
+                    why);
+    }
+    return 0;
+}
+
+/*
  * `.rel.maps`: each relocation is one pointer in a prog_array's `.values`
  * initialiser (R_BPF_64_ABS64 against a program's symbol, the addend in
  * the pointer's bytes). Slot = (offset - variable - 'values') / 8. The
@@ -1253,7 +1357,7 @@ static int read_slots(struct ctx *c)
             if (!m->has_values || off < m->off + m->values_off)
                 return oerr(c, EBPFVM_ERR_UNSUPP,
                             "section %s: relocation %zu (symbol '%s'): map '%s': pointers are only supported in the "
-                            "'values' of a prog_array",
+                            "'values' of a prog_array or a map-in-map",
                             r->name, k, sname, m->name);
             uint64_t rel = off - m->off - m->values_off;
             if (rel % 8 != 0 || off + 8 > m->off + m->size || off + 8 > c->secs[maps].size)
@@ -1269,6 +1373,11 @@ static int read_slots(struct ctx *c)
             uint64_t addend = 0;
             if (mdata)
                 memcpy(&addend, mdata + off, sizeof addend);
+            if (m->has_inner) {
+                if ((rc = fill_map_slot(c, r, k, sname, sym, addend, m, (uint32_t)slot)))
+                    return rc;
+                continue;
+            }
             const struct elf_func *f = NULL;
             if (sym->shndx != SHN_UNDEF && sym->shndx != SHN_ABS && is_exec(&c->secs[sym->shndx]))
                 f = find_func(c, sym->shndx, sym->value + addend);
@@ -1581,6 +1690,14 @@ static int load_one(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
         snprintf(why, sizeof why, "%s", obj->vm->errmsg);
         return ebpfvm__error(obj->vm, rc, "%s: program %s: %s", obj->name, p->name, why);
     }
+    /* Subprograms BTF says do not return an integer (for the verifier's
+     * LD_ABS rule); funcs[0] is the program itself. */
+    for (size_t k = 1; k < p->nfuncs; k++)
+        if (p->funcs[k].nonint && (rc = ebpfvm__prog_mark_nonint_func(*prog, (uint32_t)p->funcs[k].start)) != 0) {
+            ebpfvm_prog_destroy(*prog);
+            *prog = NULL;
+            return ebpfvm__error(obj->vm, rc, "%s: program %s: out of memory", obj->name, p->name);
+        }
     return 0;
 }
 

@@ -423,3 +423,90 @@ const struct ebpfvm_map_ops ebpfvm__xskmap_ops = {
     .delete_elem = slot_delete,
     .get_next_key = ebpfvm__array_get_next_key,
 };
+
+/* ----------------------------------------------------- array_of_maps */
+
+/*
+ * Element i holds (inner map fd + 1) as a u32 in its 8-byte slot, 0 for
+ * an empty slot, read and written atomically: a program's lookup sees an
+ * empty slot or a whole fd, and decodes it through the vm's map table
+ * (ebpfvm__map_inner_from_fd, which never yields a bogus map). The public
+ * API (maps/map.c) checked the fd against the template before update.
+ */
+static int array_of_maps_check_def(struct ebpfvm_vm *vm, const char *who, const struct ebpfvm_map_def *def)
+{
+    /* The kernel's fd_array_map_alloc_check: no *_PROG flags, no
+     * BPF_F_MMAPABLE / BPF_F_INNER_MAP (plain arrays only). */
+    int err = ebpfvm__map_check_common(vm, who, def, EBPFVM_F_NUMA_NODE | EBPFVM_F_RDONLY | EBPFVM_F_WRONLY);
+    if (err)
+        return err;
+    if ((err = check_index_key(vm, who, def)) != 0)
+        return err;
+    if (def->value_size != 4)
+        return ebpfvm__map_def_error(vm, EBPFVM_ERR_INVAL, who, def, "value_size", def->value_size,
+                                     "must be 4 (an inner map fd)");
+    if ((uint64_t)def->max_entries * 8 >= (uint64_t)UINT32_MAX * 16)
+        return ebpfvm__map_def_error(vm, EBPFVM_ERR_RANGE, who, def, "max_entries", def->max_entries,
+                                     "the array would be too large");
+    return 0;
+}
+
+static uint32_t *aom_slot(const struct ebpfvm_map *map, uint32_t index)
+{
+    return (uint32_t *)(void *)elem(map, index, 0);
+}
+
+static void *array_of_maps_lookup(struct ebpfvm_map *map, const void *key, uint32_t cpu)
+{
+    (void)cpu;
+    uint32_t index = key_index(key);
+    if (index >= map->max_entries)
+        return NULL;
+    uint32_t v = __atomic_load_n(aom_slot(map, index), __ATOMIC_ACQUIRE);
+    return v ? ebpfvm__map_inner_from_fd(map, v - 1) : NULL;
+}
+
+static int array_of_maps_lookup_copy(struct ebpfvm_map *map, const void *key, void *value)
+{
+    uint32_t index = key_index(key);
+    if (index >= map->max_entries)
+        return EBPFVM_ERR_NOENT;
+    uint32_t v = __atomic_load_n(aom_slot(map, index), __ATOMIC_ACQUIRE);
+    if (!v)
+        return EBPFVM_ERR_NOENT;
+    v--;
+    memcpy(value, &v, sizeof v);
+    return 0;
+}
+
+static int array_of_maps_update(struct ebpfvm_map *map, const void *key, const void *value, uint64_t flags, int cpu)
+{
+    (void)cpu;
+    uint32_t index = key_index(key), fd;
+    if (flags != EBPFVM_ANY)
+        return EBPFVM_ERR_INVAL;
+    if (index >= map->max_entries)
+        return EBPFVM_ERR_RANGE;
+    memcpy(&fd, value, sizeof fd);
+    __atomic_store_n(aom_slot(map, index), fd + 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static int array_of_maps_delete(struct ebpfvm_map *map, const void *key)
+{
+    uint32_t index = key_index(key);
+    if (index >= map->max_entries)
+        return EBPFVM_ERR_RANGE;
+    return __atomic_exchange_n(aom_slot(map, index), 0, __ATOMIC_ACQ_REL) ? 0 : EBPFVM_ERR_NOENT;
+}
+
+const struct ebpfvm_map_ops ebpfvm__array_of_maps_ops = {
+    .check_def = array_of_maps_check_def,
+    .alloc = array_alloc,
+    .free = array_free,
+    .lookup = array_of_maps_lookup,
+    .lookup_copy = array_of_maps_lookup_copy,
+    .update = array_of_maps_update,
+    .delete_elem = array_of_maps_delete,
+    .get_next_key = ebpfvm__array_get_next_key,
+};

@@ -453,3 +453,48 @@ const struct ebpfvm_map_ops ebpfvm__devmap_hash_ops = {
     .delete_elem = hash_delete,
     .get_next_key = hash_get_next_key,
 };
+
+/* ------------------------------------------------------ hash_of_maps */
+
+/* A hash whose values are inner map fds (checked against the template by
+ * maps/map.c before update); a program's lookup decodes the fd through the
+ * vm's map table. */
+static int hash_of_maps_check_def(struct ebpfvm_vm *vm, const char *who, const struct ebpfvm_map_def *def)
+{
+    /* The kernel's fd_htab_map_alloc_check: HTAB_CREATE_FLAG_MASK (no
+     * BPF_F_INNER_MAP), value_size 4. */
+    int err = ebpfvm__map_check_common(vm, who, def,
+                                       EBPFVM_F_NO_PREALLOC | EBPFVM_F_NUMA_NODE | EBPFVM_F_ACCESS_MASK |
+                                           EBPFVM_F_ZERO_SEED);
+    if (err)
+        return err;
+    if (def->value_size != 4)
+        return ebpfvm__map_def_error(vm, EBPFVM_ERR_INVAL, who, def, "value_size", def->value_size,
+                                     "must be 4 (an inner map fd)");
+    return hash_check_def(vm, who, def);
+}
+
+static void *hash_of_maps_lookup(struct ebpfvm_map *map, const void *key, uint32_t cpu)
+{
+    (void)cpu;
+    struct hash_impl *h = map->impl;
+    uint32_t hash = hash_key(key, map->key_size);
+    uint32_t fd = 0;
+    pthread_rwlock_rdlock(&h->lock);
+    struct hash_elem *e = find(map, key, hash);
+    if (e)
+        memcpy(&fd, elem_value(h, e, 0, map->value_stride), sizeof fd);
+    pthread_rwlock_unlock(&h->lock);
+    return e ? ebpfvm__map_inner_from_fd(map, fd) : NULL;
+}
+
+const struct ebpfvm_map_ops ebpfvm__hash_of_maps_ops = {
+    .check_def = hash_of_maps_check_def,
+    .alloc = hash_alloc,
+    .free = hash_free,
+    .lookup = hash_of_maps_lookup,
+    .lookup_copy = hash_lookup_copy,
+    .update = hash_update,
+    .delete_elem = hash_delete,
+    .get_next_key = hash_get_next_key,
+};

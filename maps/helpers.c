@@ -18,7 +18,9 @@
  *     update of a devmap from a program, ...) fault in both modes;
  *   - failures the kernel reports to programs come back as negative Linux
  *     errno values (-EEXIST, -ENOENT, -E2BIG, ...), never as ebpfvm codes;
- *   - per-CPU maps use the run's worker index (env->cpu).
+ *   - per-CPU maps use the run's worker index (env->cpu);
+ *   - a lookup in a map-in-map returns the inner map (struct ebpfvm_map *,
+ *     the run-time map reference) and adds no memory region.
  */
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +132,10 @@ static uint64_t helper_map_lookup_elem(uint64_t r1, uint64_t r2, uint64_t r3, ui
     void *value = map->ops->lookup(map, (const void *)(uintptr_t)r2, env->cpu);
     if (!value)
         return 0;
+    /* Map-in-map: the inner map itself, a map reference for the map
+     * helpers (checked mode finds it in the vm's table), not memory. */
+    if (ebpfvm__map_is_map_in_map(map))
+        return (uint64_t)(uintptr_t)value;
     bool writable = writable_by_program(map) && !(map->map_flags & EBPFVM_F_RDONLY_PROG);
     if (!add_region(env, value, map->value_size, writable, name))
         return 0;

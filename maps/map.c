@@ -33,6 +33,8 @@ static const struct {
     {EBPFVM_MAP_DEVMAP_HASH, "devmap_hash", &ebpfvm__devmap_hash_ops},
     {EBPFVM_MAP_RINGBUF, "ringbuf", &ebpfvm__ringbuf_ops},
     {EBPFVM_MAP_PERF_EVENT_ARRAY, "perf_event_array", &ebpfvm__perf_event_array_ops},
+    {EBPFVM_MAP_ARRAY_OF_MAPS, "array_of_maps", &ebpfvm__array_of_maps_ops},
+    {EBPFVM_MAP_HASH_OF_MAPS, "hash_of_maps", &ebpfvm__hash_of_maps_ops},
 };
 
 const char *ebpfvm__map_type_name(enum ebpfvm_map_type type)
@@ -89,35 +91,85 @@ static struct ebpfvm_map *map_get(const struct ebpfvm_vm *vm, int fd, const char
     return vm->maps[fd];
 }
 
-int ebpfvm_map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, int *fd)
+static const struct ebpfvm_map_ops *type_ops(enum ebpfvm_map_type type, const char **name)
 {
-    if (!vm)
-        return EBPFVM_ERR_INVAL;
-    if (!def || !fd)
-        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "map create: %s is NULL", def ? "fd" : "def");
-    if (def->sz < offsetof(struct ebpfvm_map_def, name) + sizeof def->name)
-        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "map create: def->sz %zu is too small", def->sz);
-    char who[80];
-    map_who(who, sizeof who, def->name, (int)vm->nmaps);
-    const struct ebpfvm_map_ops *ops = NULL;
-    const char *type_name = NULL;
     for (size_t i = 0; i < sizeof map_types / sizeof map_types[0]; i++) {
-        if (map_types[i].type == def->type) {
-            ops = map_types[i].ops;
-            type_name = map_types[i].name;
+        if (map_types[i].type == type) {
+            *name = map_types[i].name;
+            return map_types[i].ops;
         }
     }
+    return NULL;
+}
+
+static bool type_is_map_in_map(enum ebpfvm_map_type type)
+{
+    return type == EBPFVM_MAP_ARRAY_OF_MAPS || type == EBPFVM_MAP_HASH_OF_MAPS;
+}
+
+/* The template of a map-in-map's inner maps (the kernel's
+ * bpf_map_meta_alloc): checked, then copied into a map without storage. */
+static int make_inner_meta(struct ebpfvm_vm *vm, const char *who, const struct ebpfvm_map_def *inner,
+                           struct ebpfvm_map **out)
+{
+    const char *tname = NULL;
+    const struct ebpfvm_map_ops *ops = type_ops(inner->type, &tname);
+    if (!ops)
+        return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP, "%s: inner map type %d is not supported", who, (int)inner->type);
+    if (type_is_map_in_map(inner->type))
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: the inner map cannot be a map-in-map (%s)", who, tname);
+    if (inner->type == EBPFVM_MAP_PROG_ARRAY)
+        return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP, "%s: a prog_array cannot be an inner map", who);
+    char iwho[100];
+    snprintf(iwho, sizeof iwho, "%s (inner map)", who);
+    int err = ops->check_def(vm, iwho, inner);
+    if (err)
+        return err;
+    struct ebpfvm_map *meta = ebpfvm__calloc(vm, 1, sizeof *meta);
+    if (!meta)
+        return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory", who);
+    meta->type = inner->type;
+    meta->key_size = inner->key_size;
+    meta->value_size = inner->value_size;
+    meta->max_entries = inner->max_entries;
+    meta->map_flags = inner->map_flags;
+    meta->ncpus = vm->ncpus;
+    meta->value_stride = ebpfvm__round8(inner->value_size);
+    meta->fd = -1;
+    meta->vm = vm;
+    meta->ops = ops;
+    meta->type_name = tname;
+    *out = meta;
+    return 0;
+}
+
+/* inner: the template of a map-in-map (NULL for the other types). */
+static int map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, const struct ebpfvm_map_def *inner, int *fd)
+{
+    char who[80];
+    map_who(who, sizeof who, def->name, (int)vm->nmaps);
+    const char *type_name = NULL;
+    const struct ebpfvm_map_ops *ops = type_ops(def->type, &type_name);
     if (!ops)
         return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP, "%s: map type %d is not supported", who, (int)def->type);
+    bool in_map = type_is_map_in_map(def->type);
+    if (in_map && !inner)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: %s needs an inner map template (inner_map_fd)", who,
+                             type_name);
     int err = ops->check_def(vm, who, def);
     if (err)
         return err;
     if (vm->nmaps >= EBPFVM_MAX_MAPS)
         return ebpfvm__error(vm, EBPFVM_ERR_RANGE, "%s: the vm's map table is full (%d maps)", who, EBPFVM_MAX_MAPS);
+    struct ebpfvm_map *meta = NULL;
+    if (in_map && (err = make_inner_meta(vm, who, inner, &meta)) != 0)
+        return err;
 
     struct ebpfvm_map *map = ebpfvm__calloc(vm, 1, sizeof *map);
-    if (!map)
+    if (!map) {
+        ebpfvm__free(vm, meta);
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory", who);
+    }
     map->type = def->type;
     map->key_size = def->key_size;
     map->value_size = def->value_size;
@@ -129,11 +181,14 @@ int ebpfvm_map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, int *fd)
     map->vm = vm;
     map->ops = ops;
     map->type_name = type_name;
+    map->inner_meta = meta;
     if (def->name && !(map->name = ebpfvm__strdup(vm, def->name))) {
+        ebpfvm__free(vm, meta);
         ebpfvm__free(vm, map);
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory", who);
     }
     if (ops->alloc(map) != 0) {
+        ebpfvm__free(vm, meta);
         ebpfvm__free(vm, map->name);
         ebpfvm__free(vm, map);
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory (%u entries of %s)", who, def->max_entries,
@@ -144,11 +199,59 @@ int ebpfvm_map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, int *fd)
     return EBPFVM_OK;
 }
 
+static int check_create_args(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, int *fd)
+{
+    if (!def || !fd)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "map create: %s is NULL", def ? "fd" : "def");
+    if (def->sz < offsetof(struct ebpfvm_map_def, name) + sizeof def->name)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "map create: def->sz %zu is too small", def->sz);
+    return 0;
+}
+
+int ebpfvm_map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, int *fd)
+{
+    if (!vm)
+        return EBPFVM_ERR_INVAL;
+    int err = check_create_args(vm, def, fd);
+    if (err)
+        return err;
+    if (!type_is_map_in_map(def->type))
+        return map_create(vm, def, NULL, fd);
+    /* The template: the map inner_map_fd names (when the def has the field). */
+    bool has_inner = def->sz >= offsetof(struct ebpfvm_map_def, inner_map_fd) + sizeof def->inner_map_fd;
+    int ifd = has_inner ? def->inner_map_fd : -1;
+    if (ifd < 0)
+        return map_create(vm, def, NULL, fd);
+    if ((uint32_t)ifd >= vm->nmaps || !vm->maps[ifd]) {
+        char who[80];
+        map_who(who, sizeof who, def->name, (int)vm->nmaps);
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: inner_map_fd %d is not a map", who, ifd);
+    }
+    const struct ebpfvm_map *t = vm->maps[ifd];
+    struct ebpfvm_map_def inner = {sizeof inner, t->type, t->key_size, t->value_size, t->max_entries, t->map_flags,
+                                   t->name, -1};
+    return map_create(vm, def, &inner, fd);
+}
+
+int ebpfvm__map_create_in_map(struct ebpfvm_vm *vm, const struct ebpfvm_map_def *def,
+                              const struct ebpfvm_map_def *inner, int *fd)
+{
+    int err = check_create_args(vm, def, fd);
+    return err ? err : map_create(vm, def, inner, fd);
+}
+
+struct ebpfvm_map *ebpfvm__map_inner_from_fd(struct ebpfvm_map *outer, uint32_t v)
+{
+    struct ebpfvm_vm *vm = outer->vm;
+    return v < vm->nmaps ? vm->maps[v] : NULL;
+}
+
 void ebpfvm__map_destroy(struct ebpfvm_vm *vm, struct ebpfvm_map *map)
 {
     if (!map)
         return;
     map->ops->free(map);
+    ebpfvm__free(vm, map->inner_meta);
     ebpfvm__free(vm, map->name);
     ebpfvm__free(vm, map);
 }
@@ -180,7 +283,7 @@ static int map_op_error(struct ebpfvm_map *map, int status, const char *op, cons
     map_name(map, who, sizeof who);
     bool indexed = map->key_size == 4 && (map->type == EBPFVM_MAP_ARRAY || map->type == EBPFVM_MAP_PERCPU_ARRAY ||
                                           map->type == EBPFVM_MAP_PROG_ARRAY || map->type == EBPFVM_MAP_DEVMAP ||
-                                          map->type == EBPFVM_MAP_XSKMAP);
+                                          map->type == EBPFVM_MAP_XSKMAP || map->type == EBPFVM_MAP_ARRAY_OF_MAPS);
     uint32_t index = 0;
     if (indexed && key)
         memcpy(&index, key, 4);
@@ -229,6 +332,54 @@ static int map_op_error(struct ebpfvm_map *map, int status, const char *op, cons
     default:
         return ebpfvm__error(map->vm, status, "%s: %s failed (%s)", who, op, ebpfvm_strerror(status));
     }
+}
+
+/* The first property inner does not share with the template meta (the
+ * kernel's map_meta_equal), or NULL. */
+static const char *meta_mismatch(const struct ebpfvm_map *meta, const struct ebpfvm_map *inner, uint32_t *got,
+                                 uint32_t *want)
+{
+    if (inner->type != meta->type)
+        return *got = (uint32_t)inner->type, *want = (uint32_t)meta->type, "type";
+    if (inner->key_size != meta->key_size)
+        return *got = inner->key_size, *want = meta->key_size, "key_size";
+    if (inner->value_size != meta->value_size)
+        return *got = inner->value_size, *want = meta->value_size, "value_size";
+    if (inner->map_flags != meta->map_flags)
+        return *got = inner->map_flags, *want = meta->map_flags, "map_flags";
+    if (meta->type == EBPFVM_MAP_ARRAY && !(meta->map_flags & EBPFVM_F_INNER_MAP) &&
+        inner->max_entries != meta->max_entries)
+        return *got = inner->max_entries, *want = meta->max_entries, "max_entries";
+    return NULL;
+}
+
+/* A map-in-map update: flags, and the value names a map that fits the
+ * template. */
+static int check_inner_map(struct ebpfvm_map *map, const char *who, const void *value, uint64_t flags)
+{
+    struct ebpfvm_vm *vm = map->vm;
+    if (map->type == EBPFVM_MAP_ARRAY_OF_MAPS && flags != EBPFVM_ANY)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: array_of_maps takes BPF_ANY only (flags %llu)", who,
+                             (unsigned long long)flags);
+    uint32_t ifd;
+    memcpy(&ifd, value, sizeof ifd);
+    struct ebpfvm_map *inner = ebpfvm__map_inner_from_fd(map, ifd);
+    if (!inner)
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: value %u is not a map fd", who, ifd);
+    uint32_t got = 0, want = 0;
+    const char *field = meta_mismatch(map->inner_meta, inner, &got, &want);
+    if (!field)
+        return 0;
+    char iwho[80];
+    map_name(inner, iwho, sizeof iwho);
+    if (!strcmp(field, "type"))
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: inner %s has type %s, the template %s", who, iwho,
+                             inner->type_name, map->inner_meta->type_name);
+    if (!strcmp(field, "map_flags"))
+        return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: inner %s has map_flags 0x%x, the template 0x%x", who,
+                             iwho, got, want);
+    return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: inner %s has %s %u, the template %u", who, iwho, field,
+                         got, want);
 }
 
 /* Common argument checks of the element operations. */
@@ -298,6 +449,11 @@ int ebpfvm_map_update(ebpfvm_vm *vm, int fd, const void *key, const void *value,
     if (map->type == EBPFVM_MAP_PROG_ARRAY)
         return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP,
                              "%s: update: prog_array values are programs: use ebpfvm_prog_array_set()", who);
+    if (ebpfvm__map_is_map_in_map(map)) {
+        int err = check_inner_map(map, who, value, flags);
+        if (err)
+            return err;
+    }
     int err = map->ops->update(map, key, value, flags, EBPFVM_MAP_ALL_CPUS);
     return err ? map_op_error(map, err, "update", key, flags) : EBPFVM_OK;
 }

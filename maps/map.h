@@ -94,6 +94,11 @@ struct ebpfvm_map {
     const struct ebpfvm_map_ops *ops;
     const char *type_name; /* "array", "hash", ... */
     void *impl;            /* the type's state */
+    /* Map-in-map: the template of the inner maps, a copy of the inner
+     * definition (owned, not in vm->maps: no name, fd -1, no storage; the
+     * verifier types a null-checked lookup result as a map_ptr to it, like
+     * the kernel's inner_map_meta). NULL for the other types. */
+    struct ebpfvm_map *inner_meta;
 };
 
 /* The ops of each type (one per file). */
@@ -107,6 +112,8 @@ EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__devmap_hash_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__lpm_trie_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__ringbuf_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__perf_event_array_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__array_of_maps_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__hash_of_maps_ops;
 
 static inline uint32_t ebpfvm__round8(uint32_t n)
 {
@@ -118,6 +125,12 @@ static inline bool ebpfvm__map_is_percpu(const struct ebpfvm_map *map)
 {
     return map->type == EBPFVM_MAP_PERCPU_ARRAY || map->type == EBPFVM_MAP_PERCPU_HASH ||
            map->type == EBPFVM_MAP_LRU_PERCPU_HASH;
+}
+
+/* Whether the map holds maps (array_of_maps, hash_of_maps). */
+static inline bool ebpfvm__map_is_map_in_map(const struct ebpfvm_map *map)
+{
+    return map->type == EBPFVM_MAP_ARRAY_OF_MAPS || map->type == EBPFVM_MAP_HASH_OF_MAPS;
 }
 
 /* Bytes of a value as the public API sees it (ncpus slots for per-CPU). */
@@ -141,6 +154,17 @@ EBPFVM_INTERNAL int ebpfvm__map_def_error(struct ebpfvm_vm *vm, int status, cons
  * Returns 0 or a status with the message set. */
 EBPFVM_INTERNAL int ebpfvm__map_check_common(struct ebpfvm_vm *vm, const char *who, const struct ebpfvm_map_def *def,
                                              uint32_t allowed);
+
+/* maps/map.c: create a map-in-map whose template is the definition inner
+ * (checked by its type's check_def; not created as a map), as
+ * ebpfvm_map_create otherwise - the loader's path for `__array(values,
+ * struct {...})`. ebpfvm_map_create with inner_map_fd comes here too. */
+EBPFVM_INTERNAL int ebpfvm__map_create_in_map(struct ebpfvm_vm *vm, const struct ebpfvm_map_def *def,
+                                              const struct ebpfvm_map_def *inner, int *fd);
+
+/* maps/map.c: the inner map a map-in-map stores as the value v (what its
+ * update op was given: the inner map's fd), or NULL (never a bogus one). */
+EBPFVM_INTERNAL struct ebpfvm_map *ebpfvm__map_inner_from_fd(struct ebpfvm_map *outer, uint32_t v);
 
 /* maps/map.c: the map behind a pointer a program passed, or NULL if it is
  * not one of vm's maps (never dereferences a bogus pointer). */

@@ -140,6 +140,20 @@ Test(cli_verify, strict_rejects_pointer_leaks)
     unlink(path);
 }
 
+/* LD_ABS in a subprogram: allowed where BTF says it returns an integer,
+ * refused where it returns void (the kernel's rule). */
+Test(cli_verify, ld_abs_in_subprograms_follows_btf)
+{
+    if (!have_objects())
+        return;
+    verify((const char *[]){"verify", BPF_OBJ("ld_abs_subprog.o"), "-n", "int_subprog", "--log-level", "0", NULL});
+    assert_exit(res, 0);
+    assert_has(res.out, "socket/int_subprog: verified");
+    verify((const char *[]){"verify", BPF_OBJ("ld_abs_subprog.o"), "-n", "void_subprog", NULL});
+    assert_exit(res, 3);
+    assert_has(res.out, "rejected: verifier: insn 4: LD_ABS is only allowed in functions that return 'int'.");
+}
+
 Test(cli_verify, usage_and_io_errors)
 {
     verify((const char *[]){"verify", NULL});

@@ -28,6 +28,7 @@ Test(elf, skipped_without_libelf)
 #else
 
 #include <ebpfvm/loader.h>
+#include <ebpfvm/verifier.h>
 #include <ebpfvm/xdp.h> /* ebpfvm_vm_register_std_helpers: bpf_tail_call */
 
 #include "alloc_fail.h"
@@ -424,6 +425,89 @@ Test(elf_maps, btf_defined_maps)
     ebpfvm_vm_destroy(vm);
 }
 
+/* `__array(values, struct {...})`: the inner struct is the template (no
+ * map is created for it), `.values` fills the slots; a program looks up
+ * through both levels in every mode. */
+Test(elf_maps, map_in_map_values_and_lookups)
+{
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_object *obj = open_ok(vm, "map_in_map");
+    cr_assert_eq(ebpfvm_object_map_count(obj), 4);
+    int a = map_fd(obj, "inner_a"), b = map_fd(obj, "inner_b"), outer = map_fd(obj, "outer"),
+        hom = map_fd(obj, "outer_hash");
+    assert_map(vm, outer, EBPFVM_MAP_ARRAY_OF_MAPS, 4, 4, 3, 0, "outer");
+    assert_map(vm, hom, EBPFVM_MAP_HASH_OF_MAPS, 4, 4, 8, 0, "outer_hash");
+    uint32_t key = 0, v = 99;
+    cr_assert_eq(ebpfvm_map_lookup(vm, outer, &key, &v), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(v, (uint32_t)a);
+    key = 1;
+    cr_assert_eq(ebpfvm_map_lookup(vm, outer, &key, &v), EBPFVM_ERR_NOENT);
+    key = 2;
+    cr_assert_eq(ebpfvm_map_lookup(vm, outer, &key, &v), 0);
+    cr_assert_eq(v, (uint32_t)b);
+    key = 1;
+    cr_assert_eq(ebpfvm_map_lookup(vm, hom, &key, &v), 0);
+    cr_assert_eq(v, (uint32_t)b);
+    uint64_t x = 5;
+    cr_assert_eq(ebpfvm_map_update(vm, a, &key, &x, EBPFVM_ANY), 0);
+    x = 7;
+    cr_assert_eq(ebpfvm_map_update(vm, b, &key, &x, EBPFVM_ANY), 0);
+    size_t idx = prog_index(obj, NULL, "two_level");
+    cr_assert_eq(ebpfvm_object_set_program_type(obj, idx, EBPFVM_PROG_TYPE_MEMORY), 0); /* ctx unused */
+    ebpfvm_prog *prog = NULL;
+    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    if (!ebpfvm_prog_is_verified(prog))
+        cr_assert_eq(ebpfvm_prog_verify(prog, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
+    bool jit = ebpfvm_prog_jit(prog, 0) == 0;
+    enum ebpfvm_exec_mode modes[] = {EBPFVM_EXEC_CHECKED, EBPFVM_EXEC_FAST, EBPFVM_EXEC_JIT};
+    for (size_t i = 0; i < (jit ? 3u : 2u); i++) {
+        struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = modes[i]};
+        struct ebpfvm_run_result res;
+        uint8_t mem[16] = {0};
+        int rc = ebpfvm_prog_run(prog, mem, sizeof mem, &ro, &res);
+        cr_assert_eq(rc, 0, "mode %d: %s", modes[i], res.message);
+        cr_assert_eq(res.r0, 6 + 700, "mode %d: r0 %llu", modes[i], (unsigned long long)res.r0);
+    }
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(elf_maps, map_in_map_errors_are_named)
+{
+    static const struct {
+        const char *obj;
+        int status;
+        const char *text;
+    } cases[] = {
+        {"bad_mim_no_inner", EBPFVM_ERR_FORMAT,
+         "section .maps: map 'outer': a BPF_MAP_TYPE_ARRAY_OF_MAPS needs its inner map definition: "
+         "__array(values, struct {...})"},
+        {"bad_mim_values_kind", EBPFVM_ERR_FORMAT,
+         "section .maps: map 'outer': 'values' of a BPF_MAP_TYPE_HASH_OF_MAPS is not __array(values, struct {...}) "
+         "(the inner map definition)"},
+        {"bad_mim_inner_values", EBPFVM_ERR_UNSUPP,
+         "section .maps: inner map 'outer.inner': 'values' in an inner map definition is not supported"},
+        {"bad_mim_inner_type", EBPFVM_ERR_UNSUPP, "section .maps: map 'outer': inner map type 22 is not supported"},
+        {"bad_mim_value_size", EBPFVM_ERR_FORMAT, "section .maps: map 'outer': value_size 8 conflicts with 'values' (4)"},
+        {"bad_mim_slot", EBPFVM_ERR_INVAL,
+         "section .rel.maps: map 'outer' slot 1 (.values = 'other'): map 'outer': update: inner map 'other' has "
+         "max_entries 2, the template 1"},
+        {"bad_mim_hash_key", EBPFVM_ERR_FORMAT,
+         "section .rel.maps: relocation 0 (symbol 'in1'): hash-of-maps 'outer' initialised by .values needs key_size 4, "
+         "not 8"},
+        {"bad_mim_slot_prog", EBPFVM_ERR_FORMAT,
+         "section .rel.maps: relocation 0 (symbol 'mim'): map 'outer' slot 0: 'mim' is not a map of .maps"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ebpfvm_vm *vm = new_vm();
+        cr_assert_eq(open_fail(vm, cases[i].obj), cases[i].status, "%s: %s", cases[i].obj, ebpfvm_vm_errmsg(vm));
+        cr_assert(strstr(ebpfvm_vm_errmsg(vm), cases[i].text), "%s", ebpfvm_vm_errmsg(vm));
+        struct ebpfvm_map_info info;
+        cr_assert_eq(ebpfvm_map_get_info(vm, 0, &info), EBPFVM_ERR_NOENT); /* nothing was created */
+        ebpfvm_vm_destroy(vm);
+    }
+}
+
 Test(elf_maps, legacy_maps_section_and_version)
 {
     ebpfvm_vm *vm = new_vm();
@@ -588,7 +672,8 @@ Test(elf_errors, unsupported_features_are_named)
               "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(open_fail(vm, "bad_map_in_map"), EBPFVM_ERR_UNSUPP);
     cr_assert(strstr(ebpfvm_vm_errmsg(vm),
-                     "section .maps: map 'outer': map-in-map (BPF_MAP_TYPE_ARRAY_OF_MAPS) is not supported"),
+                     "section .maps: map 'outer': inner map 'outer.inner' is a BPF_MAP_TYPE_ARRAY_OF_MAPS: "
+                     "map-in-map inside map-in-map is not supported"),
               "%s", ebpfvm_vm_errmsg(vm));
     struct ebpfvm_map_info info;
     cr_assert_eq(ebpfvm_map_get_info(vm, 0, &info), EBPFVM_ERR_NOENT); /* nothing was created */

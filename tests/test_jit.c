@@ -967,11 +967,12 @@ Test(jit_mem, legacy_packet_loads)
     }
     /* An empty context block: every packet load ends the program. */
     cr_assert_eq(JIT_R0(EBPF_MOV64_IMM(0, 5), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_IMM(0, 9), EBPF_EXIT()), 0);
-    /* From inside a bpf-to-bpf call, the whole program ends. */
+    /* From inside a bpf-to-bpf call, only the subprogram ends (returning 0
+     * to its caller, like the kernel's generated code): the caller goes on. */
     cr_assert_eq(jit_r0(PROG(EBPF_CALL_LOCAL(2), EBPF_MOV64_IMM(0, 9), EBPF_EXIT(), EBPF_LD_ABS(EBPF_SIZE_W, 4),
                              EBPF_EXIT()),
                         5, pkt, sizeof pkt),
-                 0);
+                 9);
 }
 
 Test(jit_fallback, unverified_programs_need_the_flag)

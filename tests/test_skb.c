@@ -118,9 +118,39 @@ Test(skb_ld_abs, verifier_rules)
     REJECT("R1 !read_ok", EBPF_MOV64_REG(6, 1), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_REG(0, 1), EBPF_EXIT());
     REJECT("dereference of modified ctx ptr R6 off=4 disallowed", EBPF_MOV64_REG(6, 1),
            EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 4), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_EXIT());
-    /* The kernel's runtime ends only the subprogram there; ebpfvm's ends the program. */
-    REJECT("BPF_LD_[ABS|IND] inside a subprogram is not supported", EBPF_MOV64_REG(6, 1), EBPF_CALL_LOCAL(1),
-           EBPF_EXIT(), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_EXIT());
+}
+
+/* In a subprogram an out-of-bounds load returns 0 to the caller (the
+ * kernel's hidden `r0 = 0; exit`): both paths are explored. */
+Test(skb_ld_abs, subprogram_both_paths)
+{
+    /* 0: call 3; 1: r0 += 100; 2: exit; 3: r6 = r1; 4: r0 = ld_abs; 5: exit */
+    ACCEPT(EBPF_CALL_LOCAL(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100), EBPF_EXIT(), EBPF_MOV64_REG(6, 1),
+           EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_EXIT());
+    /* The hidden exit: from the load to after the call, r0 = 0. */
+    cr_expect(strstr(vlog, "from 4 to 1: R0=0"), "%s", vlog);
+    ACCEPT(EBPF_CALL_LOCAL(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100), EBPF_EXIT(), EBPF_MOV64_REG(6, 1),
+           EBPF_MOV64_IMM(7, 3), EBPF_LD_IND(EBPF_SIZE_H, 7, 0), EBPF_EXIT());
+    /* The subprogram returns 5 after the load; the caller dereferences r0
+     * unless it is 5: only the hidden exit (r0 = 0) reaches that. */
+    REJECT("R0 invalid mem access 'scalar'", EBPF_CALL_LOCAL(4), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 5, 2),
+           EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 0, 0), EBPF_EXIT(), EBPF_EXIT(), EBPF_MOV64_REG(6, 1),
+           EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_IMM(0, 5), EBPF_EXIT());
+    /* The other way round: the caller is wrong unless r0 is 0, which only
+     * the hidden exit guarantees; the load's own path (r0 = 5) fails. */
+    REJECT("R0 invalid mem access 'scalar'", EBPF_CALL_LOCAL(4), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 2),
+           EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 0, 0), EBPF_EXIT(), EBPF_EXIT(), EBPF_MOV64_REG(6, 1),
+           EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_IMM(0, 5), EBPF_EXIT());
+    /* r1-r5 are clobbered on both paths: after the load in the callee ... */
+    REJECT("R1 !read_ok", EBPF_CALL_LOCAL(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100), EBPF_EXIT(),
+           EBPF_MOV64_REG(6, 1), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_REG(0, 1), EBPF_EXIT());
+    /* ... and in the caller after either exit. */
+    REJECT("R2 !read_ok", EBPF_MOV64_IMM(2, 1), EBPF_CALL_LOCAL(2), EBPF_MOV64_REG(0, 2), EBPF_EXIT(),
+           EBPF_MOV64_REG(6, 1), EBPF_LD_ABS(EBPF_SIZE_B, 0), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    /* The rules of the load still hold in the subprogram: r6 is the
+     * callee's, not inherited from the caller. */
+    REJECT("R6 !read_ok", EBPF_MOV64_REG(6, 1), EBPF_CALL_LOCAL(1), EBPF_EXIT(), EBPF_LD_ABS(EBPF_SIZE_B, 0),
+           EBPF_EXIT());
 }
 
 Test(skb_ld_abs, refused_for_memory_programs_by_the_verifier)
@@ -215,6 +245,73 @@ Test(skb_run, ld_abs_past_the_end_returns_zero)
     const struct ebpf_insn q[] = {EBPF_MOV64_REG(6, 1), EBPF_LD_ABS(EBPF_SIZE_W, 60), EBPF_EXIT()};
     o = run_all(q, EBPF_NWORDS(q), frame, sizeof frame);
     cr_expect_eq(o.r0, 0x3c3d3e3fu);
+}
+
+/*
+ * A subprogram's out-of-bounds load returns 0 to its caller, which goes on
+ * with its r7 and its stack (r10) restored:
+ *   r7 = 1000; *(fp - 8) = 77; call sub; r0 += r7 + *(fp - 8) + 100; exit
+ *   sub: r6 = r1; r7 = 3; *(fp - 8) = 55; r0 = ld_abs w [off]; exit
+ */
+#define SUBPROG_LOAD(off)                                                                                          \
+    {                                                                                                              \
+        EBPF_MOV64_IMM(7, 1000), EBPF_MOV64_IMM(2, 77), EBPF_STX_MEM(EBPF_SIZE_DW, 10, 2, -8),                   \
+            EBPF_CALL_LOCAL(5), EBPF_ALU64_REG(EBPF_ALU_ADD, 0, 7), EBPF_LDX_MEM(EBPF_SIZE_DW, 2, 10, -8),         \
+            EBPF_ALU64_REG(EBPF_ALU_ADD, 0, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100), EBPF_EXIT(),                  \
+            EBPF_MOV64_REG(6, 1), EBPF_MOV64_IMM(7, 3), EBPF_MOV64_IMM(3, 55),                                    \
+            EBPF_STX_MEM(EBPF_SIZE_DW, 10, 3, -8), EBPF_LD_ABS(EBPF_SIZE_W, off), EBPF_EXIT()                     \
+    }
+
+Test(skb_run, ld_abs_in_a_subprogram_returns_zero_to_the_caller)
+{
+    uint8_t frame[64];
+    make_frame(frame, sizeof frame);
+    const struct ebpf_insn out[] = SUBPROG_LOAD(61);
+    struct run_out o = run_all(out, EBPF_NWORDS(out), frame, sizeof frame);
+    cr_assert_eq(o.status, 0, "%s", o.message);
+    cr_expect_eq(o.r0, 1177u);
+    const struct ebpf_insn in[] = SUBPROG_LOAD(60);
+    o = run_all(in, EBPF_NWORDS(in), frame, sizeof frame);
+    cr_assert_eq(o.status, 0, "%s", o.message);
+    cr_expect_eq(o.r0, 0x3c3d3e3fu + 1177u);
+}
+#undef SUBPROG_LOAD
+
+Test(skb_run, ld_ind_two_calls_deep_returns_to_the_middle_frame)
+{
+    uint8_t frame[64];
+    make_frame(frame, sizeof frame);
+    /* main: call a; r0 += 100; exit
+     * a:    call b; r0 += 10; exit
+     * b:    r6 = r1; r7 = 30; r0 = ld_ind b [r7 + imm]; exit */
+#define TWO_DEEP(imm)                                                                                              \
+    {                                                                                                              \
+        EBPF_CALL_LOCAL(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 100), EBPF_EXIT(), EBPF_CALL_LOCAL(2),                 \
+            EBPF_ALU64_IMM(EBPF_ALU_ADD, 0, 10), EBPF_EXIT(), EBPF_MOV64_REG(6, 1), EBPF_MOV64_IMM(7, 30),        \
+            EBPF_LD_IND(EBPF_SIZE_B, 7, imm), EBPF_EXIT()                                                         \
+    }
+    const struct ebpf_insn out[] = TWO_DEEP(34);
+    struct run_out o = run_all(out, EBPF_NWORDS(out), frame, sizeof frame);
+    cr_assert_eq(o.status, 0, "%s", o.message);
+    cr_expect_eq(o.r0, 110u);
+    const struct ebpf_insn in[] = TWO_DEEP(33);
+    o = run_all(in, EBPF_NWORDS(in), frame, sizeof frame);
+    cr_assert_eq(o.status, 0, "%s", o.message);
+    cr_expect_eq(o.r0, 63u + 110u);
+
+    /* The counting fast loop (a budget) does the same. */
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_prog *prog = NULL;
+    char msg[512];
+    cr_assert_eq(verify(vm, out, EBPF_NWORDS(out), &prog, msg, sizeof msg), 0, "%s", msg);
+    struct ebpfvm_sk_buff skb;
+    ebpfvm_sk_buff_init(&skb, frame, sizeof frame);
+    struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = EBPFVM_EXEC_FAST, .insn_budget = 100};
+    struct ebpfvm_run_result res;
+    cr_assert_eq(ebpfvm_prog_run(prog, &skb, sizeof skb, &ro, &res), 0, "%s", res.message);
+    cr_expect_eq(res.r0, 110u);
+    ebpfvm_vm_destroy(vm);
+#undef TWO_DEEP
 }
 
 Test(skb_run, context_fields_and_cb)

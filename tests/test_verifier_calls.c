@@ -30,7 +30,7 @@ static struct outcome verify(const struct ebpf_insn *insns, size_t n)
     ebpfvm_vm *vm = NULL;
     cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
     cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
-    struct ebpfvm_map_def def = {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr"};
+    struct ebpfvm_map_def def = {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr", -1};
     int fd = -1;
     cr_assert_eq(ebpfvm_map_create(vm, &def, &fd), 0, "%s", ebpfvm_vm_errmsg(vm));
     cr_assert_eq(fd, 0);

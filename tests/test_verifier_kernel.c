@@ -30,9 +30,9 @@
 enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, NMAPS = 3 };
 
 static const struct ebpfvm_map_def map_defs[NMAPS] = {
-    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr"},
-    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash"},
-    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb"},
+    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr", -1},
+    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash", -1},
+    {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb", -1},
 };
 
 static long sys_bpf(int cmd, union bpf_attr *attr)

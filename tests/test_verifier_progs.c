@@ -40,10 +40,10 @@ static ebpfvm_vm *new_vm(void)
     cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
     cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
     struct ebpfvm_map_def defs[] = {
-        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr"},
-        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash"},
-        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb"},
-        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x100 /* BPF_F_WRONLY_PROG */, "wo"},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr", -1},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash", -1},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb", -1},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x100 /* BPF_F_WRONLY_PROG */, "wo", -1},
     };
     for (int i = 0; i < 4; i++) {
         int fd = -1;
@@ -988,7 +988,7 @@ Test(verifier_progs, allocation_failures)
     ebpfvm_vm *vm = NULL;
     cr_assert_eq(ebpfvm_vm_create(&vopts, &vm), 0);
     cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0);
-    struct ebpfvm_map_def def = {sizeof def, EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr"};
+    struct ebpfvm_map_def def = {sizeof def, EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr", -1};
     int fd;
     cr_assert_eq(ebpfvm_map_create(vm, &def, &fd), 0);
     struct ebpf_insn p[] = {EBPF_MOV64_REG(6, 1), LOOKUP_ARRAY, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 5),

@@ -205,7 +205,7 @@ Test(verifier_soundness, accepted_programs_never_fault)
     ebpfvm_vm *vm = NULL;
     cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
     cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0);
-    struct ebpfvm_map_def def = {sizeof def, EBPFVM_MAP_ARRAY, 4, 8, 1, 0, "v"};
+    struct ebpfvm_map_def def = {sizeof def, EBPFVM_MAP_ARRAY, 4, 8, 1, 0, "v", -1};
     int fd;
     cr_assert_eq(ebpfvm_map_create(vm, &def, &fd), 0);
     static unsigned char frame[EBPFVM_XDP_FRAME_SIZE];

@@ -101,7 +101,7 @@ static void mark_null_or_ptr(struct vreg *reg, void *ud)
         ebpfvm__mark_reg_const(reg, 0);
         return;
     }
-    reg->type = reg->type == PTR_TO_MAP_VALUE_OR_NULL ? PTR_TO_MAP_VALUE : PTR_TO_MEM;
+    ebpfvm__mark_ptr_not_null(reg); /* map-in-map: a map_ptr to the template */
     reg->id = 0;
 }
 
@@ -196,7 +196,7 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
                 return -1;
             struct vstate *eq = op == EBPF_JMP_JEQ ? env->pending[env->npending - 1].st : st;
             struct vreg *r = &eq->regs[is_or_null(dst) ? insn->dst_reg : insn->src_reg];
-            r->type = r->type == PTR_TO_MAP_VALUE_OR_NULL ? PTR_TO_MAP_VALUE : PTR_TO_MEM;
+            ebpfvm__mark_ptr_not_null(r);
             *next = fall;
             return 0;
         }
@@ -320,6 +320,34 @@ static int check_mem_arg(struct venv *env, unsigned regno, uint64_t size, bool w
     return ebpfvm__check_mem_region(env, regno, 0, size, write, true);
 }
 
+/* The kernel's check_ptr_alignment with strict alignment (MEM_ALIGNED
+ * helper arguments): R[regno] + 0 aligned to size, packet pointers with
+ * NET_IP_ALIGN (2) added. */
+static int check_arg_alignment(struct venv *env, unsigned regno, unsigned size)
+{
+    const struct vreg *reg = &env->cur->regs[regno];
+    int ip_align = 0;
+    const char *desc = "";
+    switch (reg->type) {
+    case PTR_TO_PACKET:
+    case PTR_TO_PACKET_META: ip_align = 2; break;
+    case PTR_TO_MAP_VALUE: desc = "value "; break;
+    case PTR_TO_STACK: desc = "stack "; break;
+    default: break;
+    }
+    struct tnum at = ebpfvm__tnum_add(reg->b.var_off, ebpfvm__tnum_const((uint64_t)(int64_t)(ip_align + reg->off)));
+    if (((at.value | at.mask) & (uint64_t)(size - 1)) == 0)
+        return 0;
+    char tn[64];
+    if (ebpfvm__tnum_is_const(reg->b.var_off))
+        snprintf(tn, sizeof tn, "%lld", (long long)ebpf_as_s64(reg->b.var_off.value));
+    else
+        ebpfvm__tnum_str(reg->b.var_off, tn, sizeof tn);
+    if (ip_align)
+        return ebpfvm__verr(env, "misaligned packet access off %d+%s+%d+%d size %u", ip_align, tn, reg->off, 0, size);
+    return ebpfvm__verr(env, "misaligned %saccess off %s+%d+%d size %u", desc, tn, reg->off, 0, size);
+}
+
 /* The size argument in R[regno] of a memory argument in R[regno - 1]. */
 static int check_size_arg(struct venv *env, unsigned regno, bool zero_ok, bool write)
 {
@@ -385,6 +413,7 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
                 return -1;
             map = reg->map;
             if ((map_helper(id) && (map->type == EBPFVM_MAP_RINGBUF || map->type == EBPFVM_MAP_PROG_ARRAY)) ||
+                (map->inner_meta && id != EBPF_HELPER_map_lookup_elem) || /* map-in-map: lookup only */
                 (ringbuf_helper(id) && map->type != EBPFVM_MAP_RINGBUF))
                 return ebpfvm__verr(env, "cannot pass map_type %d into func bpf_%s#%d", (int)map->type,
                                     helper_name(env, id), id);
@@ -443,6 +472,14 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
             break;
         case EBPFVM_ARG_PTR_TO_STACK:
             if (expect_type(env, regno, PTR_TO_STACK, "fp"))
+                return -1;
+            break;
+        case EBPFVM_ARG_PTR_TO_LONG:
+            /* 8 writable bytes (uninitialised allowed; on the stack they
+             * are initialised after the call), then strict alignment: the
+             * kernel's ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE |
+             * MEM_ALIGNED of sizeof(u64), bounds before alignment. */
+            if (check_mem_arg(env, regno, 8, true) || check_arg_alignment(env, regno, 8))
                 return -1;
             break;
         default:

@@ -586,10 +586,41 @@ int ebpfvm__check_atomic(struct venv *env, uint32_t pc)
 /* ----------------------------------------------------- legacy packet loads */
 
 /*
+ * The hidden exit of an out-of-bounds LD_ABS / LD_IND in a subprogram
+ * (st->curframe > 0, r1-r5 already clobbered): the runtime returns 0 to
+ * the caller there, so, like the kernel (which pushes the branch at pc + 1
+ * and continues on the exit path), a copy of the state returns with r0 =
+ * known 0 through the normal subprogram return and is pushed to be
+ * explored from after the call; the current path goes on at pc + 1.
+ */
+static int push_ld_abs_exit(struct venv *env, uint32_t pc)
+{
+    struct vstate *st = env->cur;
+    struct vstate *exit_st = ebpfvm__calloc(env->vm, 1, sizeof *exit_st);
+    if (!exit_st || ebpfvm__state_copy(env, exit_st, st)) {
+        ebpfvm__free(env->vm, exit_st);
+        env->err = EBPFVM_ERR_NOMEM;
+        return ebpfvm__verr(env, "out of memory");
+    }
+    ebpfvm__mark_reg_const(&exit_st->regs[0], 0);
+    uint32_t next = 0;
+    env->cur = exit_st;
+    int err = ebpfvm__check_return(env, pc, &next);
+    env->cur = st;
+    if (!err)
+        err = ebpfvm__push_branch(env, exit_st, next, pc);
+    ebpfvm__state_free(env, exit_st);
+    ebpfvm__free(env->vm, exit_st);
+    return err ? -1 : 0;
+}
+
+/*
  * LD_ABS / LD_IND (the kernel's check_ld_abs): only for types whose
  * packet they read, with r6 the unmodified context; r1-r5 become
  * unreadable and r0 an unknown scalar (like the kernel, no range from the
- * load's size). Reserved fields were refused at load (vm/validate.c).
+ * load's size). In a subprogram the hidden exit path (return 0 to the
+ * caller) is explored too (push_ld_abs_exit). Reserved fields were refused
+ * at load (vm/validate.c).
  */
 int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc)
 {
@@ -598,10 +629,14 @@ int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc)
     if (!env->desc || !env->desc->legacy_packet_loads || !env->desc->packet)
         return ebpfvm__verr(env, "BPF_LD_[ABS|IND] instructions not allowed for this program type");
     if (st->curframe) {
-        /* The kernel ends only the subprogram there (r0 = 0 to its caller);
-         * ebpfvm's runtime ends the program. */
-        env->err = EBPFVM_ERR_UNSUPP;
-        return ebpfvm__verr(env, "BPF_LD_[ABS|IND] inside a subprogram is not supported");
+        /* The loader marks subprograms whose BTF prototype returns no
+         * integer: the hidden "return 0" would not fit them (Linux refuses
+         * them when the program is loaded; programs without BTF have no
+         * marks here, and ebpfvm accepts them). */
+        uint32_t start = env->subprog_start[ebpfvm__subprog_of(env, pc)];
+        for (uint32_t i = 0; i < env->prog->n_nonint_funcs; i++)
+            if (env->prog->nonint_funcs[i] == start)
+                return ebpfvm__verr(env, "LD_ABS is only allowed in functions that return 'int'.");
     }
     if (ebpfvm__check_reg_read(env, 6))
         return -1;
@@ -618,6 +653,7 @@ int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc)
         ebpfvm__mark_reg_not_init(&st->regs[r]);
     ebpfvm__mark_reg_unknown(&st->regs[0]);
     st->written |= 0x3fu;
-    (void)pc;
+    if (st->curframe)
+        return push_ld_abs_exit(env, pc);
     return 0;
 }

@@ -9,7 +9,8 @@
  *   - an uninitialised register or stack byte in old covers anything (the
  *     safe paths from old never read it);
  *   - a scalar covers a scalar whose ranges and tnum lie inside its own;
- *   - a pointer covers a pointer of the same type, map, fixed offset and
+ *   - a pointer covers a pointer of the same type, map (for a map_ptr out
+ *     of a map-in-map: the outer map's template), fixed offset and
  *     (packets) a range at most cur's, with a variable offset inside its own;
  *   - ids must correspond through one mapping old id -> cur id, so that
  *     whatever old learnt through a shared id, cur learns too (a function,
@@ -52,6 +53,22 @@ void ebpfvm__mark_reg_ptr(struct vreg *reg, enum vtype type)
     memset(reg, 0, sizeof *reg);
     reg->type = (uint8_t)type;
     ebpfvm__bounds_const(&reg->b, 0);
+}
+
+void ebpfvm__mark_ptr_not_null(struct vreg *reg)
+{
+    if (reg->type == PTR_TO_MEM_OR_NULL) {
+        reg->type = PTR_TO_MEM;
+    } else if (reg->type == PTR_TO_MAP_VALUE_OR_NULL) {
+        /* A lookup in a map-in-map gave an inner map: a map_ptr to the
+         * template (the kernel's mark_ptr_not_null_reg, inner_map_meta). */
+        if (reg->map && reg->map->inner_meta) {
+            reg->type = CONST_PTR_TO_MAP;
+            reg->map = reg->map->inner_meta;
+        } else {
+            reg->type = PTR_TO_MAP_VALUE;
+        }
+    }
 }
 
 bool ebpfvm__reg_is_ptr(const struct vreg *reg)

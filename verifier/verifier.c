@@ -320,6 +320,7 @@ static void stack_use_of(const struct venv *env, uint32_t pc, struct stack_use *
             case EBPFVM_ARG_PTR_TO_MEM:
             case EBPFVM_ARG_PTR_TO_MEM_OR_NULL:
             case EBPFVM_ARG_PTR_TO_UNINIT_MEM:
+            case EBPFVM_ARG_PTR_TO_LONG:
                 note_stack_use(env, u, i + 1, 0, pc);
                 break;
             default:

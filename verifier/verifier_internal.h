@@ -4,7 +4,8 @@
  *
  * Owns: the register types (the kernel's vocabulary: scalar, ctx, fp,
  * pkt, pkt_end, pkt_meta, map_ptr, map_value, map_value_or_null, mem,
- * mem_or_null), struct vreg (one register's abstract value), struct vstate
+ * mem_or_null; a map-in-map lookup is map_value_or_null of the outer map
+ * and map_ptr of its template once checked, as in the kernel), struct vreg (one register's abstract value), struct vstate
  * (registers + stack of the running frame, plus its callers' frames),
  * struct venv (one verification run) and the naming rule of the kernel's verifier:
  *   - check_*  may reject: it logs the reason and returns -1 (the run's
@@ -222,6 +223,11 @@ EBPFVM_INTERNAL void ebpfvm__mark_reg_unknown(struct vreg *reg);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_const(struct vreg *reg, uint64_t value);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_not_init(struct vreg *reg);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_ptr(struct vreg *reg, enum vtype type);
+/* A *_or_null register proven not NULL: map_value_or_null becomes
+ * map_value, or map_ptr to the template when its map is a map-in-map (the
+ * kernel's representation: the lookup result is map_value_or_null of the
+ * outer map until the check); mem_or_null becomes mem. */
+EBPFVM_INTERNAL void ebpfvm__mark_ptr_not_null(struct vreg *reg);
 EBPFVM_INTERNAL bool ebpfvm__reg_is_ptr(const struct vreg *reg);
 EBPFVM_INTERNAL bool ebpfvm__reg_is_pkt(const struct vreg *reg);
 /* Whether a state already proven safe (old) covers cur; exact: every

@@ -2,7 +2,9 @@
  * vm/helpers_std.c - the standard helpers that are not about maps or the
  * XDP frame, and ebpfvm_vm_register_std_helpers: ktime_get_ns (5),
  * trace_printk (6), get_prandom_u32 (7), get_smp_processor_id (8),
- * tail_call (12), perf_event_output (25), csum_diff (28), fib_lookup (69).
+ * tail_call (12), perf_event_output (25), csum_diff (28), fib_lookup (69);
+ * the registration also takes the tables of maps/helpers.c, vm/helpers_xdp.c,
+ * vm/skb.c and vm/helpers_str.c (strtol (105), strtoul (106)).
  *
  * Invariants:
  *   - results are the kernel's (6.12, net/core/filter.c, kernel/bpf/helpers.c,
@@ -44,6 +46,10 @@ enum {
 };
 
 #define NEG_ERRNO(e) ((uint64_t)(int64_t)-(e))
+
+/* vm/helpers_str.c */
+EBPFVM_INTERNAL extern const struct ebpfvm__helper_def ebpfvm__str_helpers[];
+EBPFVM_INTERNAL extern const size_t ebpfvm__str_nhelpers;
 
 /* ------------------------------------------------------ the options block */
 
@@ -726,6 +732,7 @@ int ebpfvm_vm_register_std_helpers(ebpfvm_vm *vm, const struct ebpfvm_helper_opt
         {std_helpers, sizeof std_helpers / sizeof std_helpers[0]},
         {ebpfvm__xdp_helpers, ebpfvm__xdp_nhelpers},
         {ebpfvm__skb_helpers, ebpfvm__skb_nhelpers},
+        {ebpfvm__str_helpers, ebpfvm__str_nhelpers},
     };
     size_t ntables = sizeof tables / sizeof tables[0];
     int err = 0;

@@ -117,6 +117,9 @@ struct ebpfvm_prog {
     size_t count;
     enum ebpfvm_prog_type prog_type;
     bool verified;
+    uint32_t *nonint_funcs;     /* loader/: start pcs of subprograms whose BTF prototype
+                                 * returns no integer (LD_ABS/LD_IND refused there) */
+    uint32_t n_nonint_funcs;
     int32_t fp_write_pc;        /* vm/validate.c: the first instruction that writes r10, or -1.
                                  * Only the verifier may accept such a program (the write is
                                  * then dead code): unverified runs and the JIT refuse it */
@@ -135,6 +138,10 @@ struct ebpfvm_prog {
     struct ebpfvm_prog *next; /* in vm->progs */
     struct ebpfvm_prog *prev;
 };
+
+/* loader/: record that the subprogram starting at pc returns no integer
+ * (BTF); the verifier then refuses LD_ABS/LD_IND in it, as Linux does. */
+EBPFVM_INTERNAL int ebpfvm__prog_mark_nonint_func(struct ebpfvm_prog *prog, uint32_t pc);
 
 /* ---------------------------------------------------------- the run env */
 

@@ -92,21 +92,21 @@
     insn += 2;                                                                                           \
     vmbreak;
 
-/* Legacy packet loads: r0 = big-endian load from the context block; out of
- * bounds ends the program with r0 = 0 (like the kernel). */
+/* Legacy packet loads: r0 = big-endian load from the context block. Out of
+ * bounds is the kernel's hidden `r0 = 0; exit` (net/core/filter.c,
+ * bpf_gen_ld_abs): it ends the program with r0 = 0 in the main program and
+ * returns 0 to the caller in a subprogram (INTERP_RETURN). */
 #define HANDLE_EBPF_FMT_LD_ABS(id, opc, dval)                                                            \
     if (EBPFVM_UNLIKELY(!interp_packet_load(run, (uint64_t)insn->u.imm, ebpfvm__size_bytes(opc), &reg[0]))) { \
-        INTERP_SAVE_COUNT();                                                                             \
-        run->result->r0 = 0;                                                                             \
-        return EBPFVM_OK;                                                                                \
+        reg[0] = 0;                                                                                      \
+        INTERP_RETURN                                                                                    \
     }                                                                                                    \
     INTERP_NEXT;
 #define HANDLE_EBPF_FMT_LD_IND(id, opc, dval)                                                            \
     if (EBPFVM_UNLIKELY(!interp_packet_load(run, reg[insn->src] + (uint64_t)insn->u.imm,                 \
                                             ebpfvm__size_bytes(opc), &reg[0]))) {                        \
-        INTERP_SAVE_COUNT();                                                                             \
-        run->result->r0 = 0;                                                                             \
-        return EBPFVM_OK;                                                                                \
+        reg[0] = 0;                                                                                      \
+        INTERP_RETURN                                                                                    \
     }                                                                                                    \
     INTERP_NEXT;
 
@@ -209,8 +209,10 @@
         INTERP_CALL_HELPER(helper_id_);                                                                  \
     }
 
-/* EXIT: return from the current frame, or end the program. */
-#define HANDLE_EBPF_FMT_EXIT(id, opc, dval)                                                              \
+/* Return r0 from the current frame to its caller (r6-r9 and r10 restored),
+ * or end the program with r0 in frame 0: EXIT, and an out-of-bounds legacy
+ * packet load. */
+#define INTERP_RETURN                                                                                    \
     if (depth == 0) {                                                                                    \
         INTERP_SAVE_COUNT();                                                                             \
         run->result->r0 = reg[0];                                                                        \
@@ -223,6 +225,9 @@
         insn = frame_->ret;                                                                              \
     }                                                                                                    \
     vmbreak;
+
+/* EXIT: return from the current frame, or end the program. */
+#define HANDLE_EBPF_FMT_EXIT(id, opc, dval) INTERP_RETURN
 
 #define INTERP_CASE(id, opc, disc, dval, mn, fmt, grp, ver)                                              \
     vmcase(id) {                                                                                         \
@@ -300,6 +305,7 @@ budget_exhausted:
 #undef HANDLE_EBPF_FMT_CALL
 #undef HANDLE_EBPF_FMT_CALLX
 #undef HANDLE_EBPF_FMT_EXIT
+#undef INTERP_RETURN
 #undef INTERP_CASE
 #undef INTERP_LABEL
 #undef INTERP_NAME

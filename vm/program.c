@@ -16,7 +16,21 @@ static void prog_free(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog)
     ebpfvm__free(vm, prog->insns);
     ebpfvm__free(vm, prog->code);
     ebpfvm__free(vm, prog->name);
+    ebpfvm__free(vm, prog->nonint_funcs);
     ebpfvm__free(vm, prog);
+}
+
+int ebpfvm__prog_mark_nonint_func(struct ebpfvm_prog *prog, uint32_t pc)
+{
+    uint32_t *grown = ebpfvm__calloc(prog->vm, prog->n_nonint_funcs + 1, sizeof *grown);
+    if (!grown)
+        return EBPFVM_ERR_NOMEM;
+    if (prog->n_nonint_funcs)
+        memcpy(grown, prog->nonint_funcs, prog->n_nonint_funcs * sizeof *grown);
+    grown[prog->n_nonint_funcs++] = pc;
+    ebpfvm__free(prog->vm, prog->nonint_funcs);
+    prog->nonint_funcs = grown;
+    return 0;
 }
 
 /* Where the main function ends: subprograms start at call targets and

@@ -141,9 +141,15 @@ enum ebpfvm_arg_kind {
     EBPFVM_ARG_PTR_TO_ALLOC_MEM, /* memory returned by ringbuf_reserve */
     EBPFVM_ARG_PTR_TO_FUNC,     /* a subprogram address (ld_imm64 pseudo func) */
     EBPFVM_ARG_PTR_TO_STACK,    /* a pointer into the stack */
-    EBPFVM_ARG_PTR_TO_MEM_OR_NULL /* as EBPFVM_ARG_PTR_TO_MEM, or NULL (the
+    EBPFVM_ARG_PTR_TO_MEM_OR_NULL, /* as EBPFVM_ARG_PTR_TO_MEM, or NULL (the
                                    * scalar 0) when the size is 0 (the
                                    * kernel's ARG_PTR_TO_MEM | PTR_MAYBE_NULL) */
+    EBPFVM_ARG_PTR_TO_LONG      /* 8 bytes of writable memory, aligned to 8, that
+                                 * the helper fills (may be uninitialised before
+                                 * the call, initialised after): stack, map value,
+                                 * packet or mem; no size argument (the kernel's
+                                 * former ARG_PTR_TO_LONG, now ARG_PTR_TO_FIXED_SIZE_MEM
+                                 * | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED of 8 bytes) */
 };
 
 enum ebpfvm_ret_kind {
@@ -376,6 +382,8 @@ enum ebpfvm_map_type {
     EBPFVM_MAP_LRU_HASH = 9,
     EBPFVM_MAP_LRU_PERCPU_HASH = 10,
     EBPFVM_MAP_LPM_TRIE = 11,
+    EBPFVM_MAP_ARRAY_OF_MAPS = 12,
+    EBPFVM_MAP_HASH_OF_MAPS = 13,
     EBPFVM_MAP_DEVMAP = 14,
     EBPFVM_MAP_XSKMAP = 17,
     EBPFVM_MAP_DEVMAP_HASH = 25,
@@ -395,6 +403,14 @@ struct ebpfvm_map_def {
     uint32_t max_entries;
     uint32_t map_flags;        /* Linux's BPF_F_* map flags */
     const char *name;          /* copied; may be NULL */
+    /* Map-in-map types only (ignored by the others): the fd of a map whose
+     * type, key_size, value_size, map_flags (and, for an array without
+     * BPF_F_INNER_MAP, max_entries) every inner map must share - the
+     * kernel's inner_map_fd. The template is copied at creation (it may be
+     * used for anything afterwards). fd 0 is a valid map: "no template" is
+     * -1, or a def whose sz ends before this field (older callers), both an
+     * error (EBPFVM_ERR_INVAL) for a map-in-map type. */
+    int inner_map_fd;
 };
 
 /*
@@ -464,6 +480,16 @@ EBPFVM_API int ebpfvm_vm_set_ncpus(ebpfvm_vm *vm, uint32_t ncpus);
  *     multiple of 4096; programs write records with the ringbuf helpers and
  *     the embedder reads them with ebpfvm_ringbuf_consume(). The element
  *     calls return EBPFVM_ERR_UNSUPP.
+ *   - array_of_maps (key u32 index), hash_of_maps: value_size 4, a map fd.
+ *     Created with def.inner_map_fd (the template). ebpfvm_map_update
+ *     stores the inner map whose fd the value holds: it must match the
+ *     template (same type, key_size, value_size, map_flags; for a plain
+ *     array also max_entries unless the template has BPF_F_INNER_MAP),
+ *     else EBPFVM_ERR_INVAL; array_of_maps takes EBPFVM_ANY only.
+ *     ebpfvm_map_lookup gives the inner map's fd (NOENT for an empty
+ *     slot); delete empties a slot (array index out of range: RANGE).
+ *     Programs may only look up: bpf_map_lookup_elem returns the inner map
+ *     itself (usable as a map argument of the map helpers) or NULL.
  *   - map_flags BPF_F_RDONLY / BPF_F_WRONLY make this API's writes / reads
  *     fail with EBPFVM_ERR_PERM; BPF_F_RDONLY_PROG makes programs' writes
  *     fault in checked mode.

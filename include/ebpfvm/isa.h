@@ -153,6 +153,8 @@ enum ebpf_xdp_action {
     X(map_push_elem, 87)                   \
     X(map_pop_elem, 88)                    \
     X(map_peek_elem, 89)                   \
+    X(strtol, 105)                         \
+    X(strtoul, 106)                        \
     X(ringbuf_output, 130)                 \
     X(ringbuf_reserve, 131)                \
     X(ringbuf_submit, 132)                 \

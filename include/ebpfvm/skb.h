@@ -6,7 +6,9 @@
  * is written against the kernel's `struct __sk_buff` (linux/bpf.h). Unlike
  * XDP it has no direct packet pointers: it reads the packet with the legacy
  * loads (LD_ABS/LD_IND: r0 = the big-endian value at a packet offset; an
- * offset outside the packet ends the program with r0 = 0) and with
+ * offset outside the packet returns 0 from the current function - ends the
+ * program with r0 = 0, or returns 0 from a bpf-to-bpf subprogram to its
+ * caller, as the kernel's generated code does) and with
  * bpf_skb_load_bytes (helper 26). Its return value is the number of bytes
  * to keep (0 drops the packet); the kernel does not restrict it.
  *

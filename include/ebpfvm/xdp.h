@@ -173,7 +173,8 @@ struct ebpfvm_helper_opts {
  * ktime_get_ns, trace_printk, get_prandom_u32, get_smp_processor_id,
  * tail_call, redirect, redirect_map, perf_event_output, csum_diff,
  * xdp_adjust_head, xdp_adjust_meta, xdp_adjust_tail, fib_lookup,
- * xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes. opts may be NULL
+ * xdp_get_buff_len, xdp_load_bytes, xdp_store_bytes, skb_load_bytes (socket
+ * filters), strtol, strtoul. opts may be NULL
  * (its sz must be set otherwise); callbacks and routes are kept (routes
  * copied) for the vm's lifetime. Do not call ebpfvm_vm_register_map_helpers
  * as well: the IDs collide (EBPFVM_ERR_EXIST).

@@ -23,6 +23,17 @@ void ebpfvm__env_faultf(ebpfvm_env *env, const char *fmt, ...)
     ebpfvm_env_fault(env, msg);
 }
 
+bool ebpfvm__helper_arg_mem(ebpfvm_env *env, uint64_t ptr, uint64_t size, bool write, const char *helper, int reg)
+{
+    if (!env->checked || size == 0)
+        return true;
+    if (ptr != 0 && size <= SIZE_MAX && ebpfvm__env_check_access(env, (uintptr_t)ptr, (size_t)size, write))
+        return true;
+    ebpfvm__env_faultf(env, "%s: r%d 0x%llx is not %s memory for %llu bytes", helper, reg, (unsigned long long)ptr,
+                       write ? "writable" : "readable", (unsigned long long)size);
+    return false;
+}
+
 struct ebpfvm_map *ebpfvm__helper_arg_map(ebpfvm_env *env, uint64_t value, int reg, const char *helper)
 {
     if (!env->checked)

@@ -1,7 +1,7 @@
 /*
  * vm/helper_args.h - argument checks shared by the helper files
- * (vm/helpers_std.c, vm/helpers_xdp.c): the formatted fault and the map
- * argument.
+ * (vm/helpers_std.c, vm/helpers_xdp.c, vm/helpers_str.c, vm/skb.c): the
+ * formatted fault, memory arguments and the map argument.
  */
 #ifndef EBPFVM_VM_HELPER_ARGS_H
 #define EBPFVM_VM_HELPER_ARGS_H
@@ -15,6 +15,15 @@ struct ebpfvm_map;
 /* Fault the run (ebpfvm_env_fault) with a printf-style message, truncated
  * to the env's fault message size. */
 EBPFVM_INTERNAL void ebpfvm__env_faultf(ebpfvm_env *env, const char *fmt, ...) EBPFVM_PRINTF(2, 3);
+
+/*
+ * Checked mode: whether [ptr, ptr + size) may be read (or written, when
+ * write); when not, faults the run with "<helper>: r<reg> 0x<ptr> is not
+ * readable|writable memory for <size> bytes" and returns false. Always
+ * true in fast mode and for size 0.
+ */
+EBPFVM_INTERNAL bool ebpfvm__helper_arg_mem(ebpfvm_env *env, uint64_t ptr, uint64_t size, bool write,
+                                            const char *helper, int reg);
 
 /*
  * The map a helper argument names: the pointer itself in fast mode; in

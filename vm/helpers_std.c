@@ -62,19 +62,6 @@ struct ebpfvm__std_state {
     struct ebpfvm_fib_route routes[];
 };
 
-/* Checked mode: whether [ptr, ptr + size) may be read (or written); faults
- * naming the helper and the register when not. */
-static bool arg_mem(ebpfvm_env *env, uint64_t ptr, uint64_t size, bool write, const char *helper, int reg)
-{
-    if (!env->checked || size == 0)
-        return true;
-    if (ptr != 0 && size <= SIZE_MAX && ebpfvm__env_check_access(env, (uintptr_t)ptr, (size_t)size, write))
-        return true;
-    ebpfvm__env_faultf(env, "%s: r%d 0x%llx is not %s memory for %llu bytes", helper, reg, (unsigned long long)ptr,
-                       write ? "writable" : "readable", (unsigned long long)size);
-    return false;
-}
-
 /* ----------------------------------------------------------- time, random */
 
 static uint64_t helper_ktime_get_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
@@ -328,7 +315,7 @@ static uint64_t helper_trace_printk(uint64_t r1, uint64_t r2, uint64_t r3, uint6
                                     ebpfvm_env *env)
 {
     static const char name[] = "trace_printk";
-    if (!arg_mem(env, r1, r2, false, name, 1))
+    if (!ebpfvm__helper_arg_mem(env, r1, r2, false, name, 1))
         return 0;
     const char *fmt = (const char *)(uintptr_t)r1;
     if (r2 == 0 || !fmt || !memchr(fmt, '\0', (size_t)r2))
@@ -398,7 +385,7 @@ static uint64_t helper_csum_diff(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 {
     static const char name[] = "csum_diff";
     uint32_t from_size = (uint32_t)r2, to_size = (uint32_t)r4, seed = (uint32_t)r5;
-    if (!arg_mem(env, r1, from_size, false, name, 1) || !arg_mem(env, r3, to_size, false, name, 3))
+    if (!ebpfvm__helper_arg_mem(env, r1, from_size, false, name, 1) || !ebpfvm__helper_arg_mem(env, r3, to_size, false, name, 3))
         return 0;
     const uint8_t *from = (const uint8_t *)(uintptr_t)r1, *to = (const uint8_t *)(uintptr_t)r3;
     uint32_t ret = seed;
@@ -438,7 +425,7 @@ static uint64_t helper_perf_event_output(uint64_t r1, uint64_t r2, uint64_t r3, 
         ebpfvm__env_faultf(env, "%s: r2 is a %s map, not a perf_event_array", name, map->type_name);
         return 0;
     }
-    if (!arg_mem(env, r4, r5, false, name, 4))
+    if (!ebpfvm__helper_arg_mem(env, r4, r5, false, name, 4))
         return 0;
     if (r3 & ~(PERF_F_CTXLEN_MASK | PERF_F_INDEX_MASK))
         return NEG_ERRNO(LINUX_EINVAL);
@@ -585,7 +572,7 @@ static uint64_t helper_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
         return NEG_ERRNO(LINUX_EINVAL);
     if (r4 & ~(uint64_t)FIB_FLAGS_KNOWN)
         return NEG_ERRNO(LINUX_EINVAL);
-    if (!arg_mem(env, r2, r3, true, name, 2))
+    if (!ebpfvm__helper_arg_mem(env, r2, r3, true, name, 2))
         return 0;
     struct fib_params params;
     memcpy(&params, (const void *)(uintptr_t)r2, sizeof params);

@@ -126,29 +126,18 @@ static int64_t strtoull_common(const char *buf, uint64_t buf_len, uint64_t flags
     return (int32_t)consumed;
 }
 
-/* Checked mode: whether [ptr, ptr + size) may be read (or written);
- * faults naming the helper and the register when not. */
-static bool arg_ok(ebpfvm_env *env, uint64_t ptr, uint64_t size, bool write, const char *helper, int reg)
-{
-    if (!env->checked || size == 0)
-        return true;
-    if (ptr != 0 && size <= SIZE_MAX && ebpfvm__env_check_access(env, (uintptr_t)ptr, (size_t)size, write))
-        return true;
-    ebpfvm__env_faultf(env, "%s: r%d 0x%llx is not %s memory for %llu bytes", helper, reg, (unsigned long long)ptr,
-                       write ? "writable" : "readable", (unsigned long long)size);
-    return false;
-}
-
 static void store_res(uint64_t res_ptr, uint64_t value)
 {
     memcpy((void *)(uintptr_t)res_ptr, &value, sizeof value);
 }
 
-static uint64_t helper_strtol(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ebpfvm_env *env)
+/* bpf_strtol (is_signed) and bpf_strtoul: parse [r1, r1 + r2) with the
+ * flags in r3, *(u64 *)r4 = the value (0 until it succeeds); return the
+ * characters consumed or a negative errno. */
+static uint64_t str_to_long(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, ebpfvm_env *env, bool is_signed)
 {
-    (void)r5;
-    static const char name[] = "strtol";
-    if (!arg_ok(env, r1, r2, false, name, 1) || !arg_ok(env, r4, 8, true, name, 4))
+    const char *name = is_signed ? "strtol" : "strtoul";
+    if (!ebpfvm__helper_arg_mem(env, r1, r2, false, name, 1) || !ebpfvm__helper_arg_mem(env, r4, 8, true, name, 4))
         return 0;
     store_res(r4, 0);
     uint64_t value;
@@ -156,7 +145,10 @@ static uint64_t helper_strtol(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
     int64_t ret = strtoull_common((const char *)(uintptr_t)r1, r2, r3, &value, &negative);
     if (ret < 0)
         return (uint64_t)ret;
-    if (negative) {
+    if (!is_signed) {
+        if (negative)
+            return (uint64_t)(int64_t)-LINUX_EINVAL;
+    } else if (negative) {
         if ((int64_t)(0 - value) > 0)
             return (uint64_t)(int64_t)-LINUX_ERANGE;
         value = 0 - value;
@@ -167,22 +159,16 @@ static uint64_t helper_strtol(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4
     return (uint64_t)ret;
 }
 
+static uint64_t helper_strtol(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ebpfvm_env *env)
+{
+    (void)r5;
+    return str_to_long(r1, r2, r3, r4, env, true);
+}
+
 static uint64_t helper_strtoul(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ebpfvm_env *env)
 {
     (void)r5;
-    static const char name[] = "strtoul";
-    if (!arg_ok(env, r1, r2, false, name, 1) || !arg_ok(env, r4, 8, true, name, 4))
-        return 0;
-    store_res(r4, 0);
-    uint64_t value;
-    bool negative;
-    int64_t ret = strtoull_common((const char *)(uintptr_t)r1, r2, r3, &value, &negative);
-    if (ret < 0)
-        return (uint64_t)ret;
-    if (negative)
-        return (uint64_t)(int64_t)-LINUX_EINVAL;
-    store_res(r4, value);
-    return (uint64_t)ret;
+    return str_to_long(r1, r2, r3, r4, env, false);
 }
 
 #define STRTOX_PROTO                                                                                               \

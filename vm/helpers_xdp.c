@@ -199,11 +199,8 @@ static uint64_t xdp_copy_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r
     if (!buff)
         return 0;
     uint32_t len = (uint32_t)r4;
-    if (!ebpfvm__env_check_access(env, (uintptr_t)r3, len, !store)) {
-        ebpfvm__env_faultf(env, "%s: r3 0x%llx is not %s memory for %u bytes", name, (unsigned long long)r3,
-                           store ? "readable" : "writable", len);
+    if (!ebpfvm__helper_arg_mem(env, r3, len, !store, name, 3))
         return 0;
-    }
     uint8_t *pkt;
     uint64_t err = packet_span(buff, r2, r4, &pkt);
     if (err)

@@ -47,11 +47,8 @@ static uint64_t helper_skb_load_bytes(uint64_t r1, uint64_t r2, uint64_t r3, uin
     }
     const struct ebpfvm_sk_buff *skb = (const struct ebpfvm_sk_buff *)(uintptr_t)r1;
     uint32_t len = (uint32_t)r4;
-    if (!ebpfvm__env_check_access(env, (uintptr_t)r3, len, true)) {
-        ebpfvm__env_faultf(env, "skb_load_bytes: r3 0x%llx is not writable memory for %u bytes",
-                           (unsigned long long)r3, len);
+    if (!ebpfvm__helper_arg_mem(env, r3, len, true, "skb_load_bytes", 3))
         return 0;
-    }
     int32_t off = (int32_t)r2;
     if (off < 0 || len > skb->md.len || (uint32_t)off > skb->md.len - len) {
         if (len)

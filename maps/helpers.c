@@ -275,13 +275,14 @@ static uint64_t helper_ringbuf_discard(uint64_t r1, uint64_t r2, uint64_t r3, ui
  * walks, all or nothing, with the rest of the standard helpers. */
 const struct ebpfvm__helper_def ebpfvm__map_helpers[] = {
     {EBPF_HELPER_map_lookup_elem, "map_lookup_elem", helper_map_lookup_elem,
-     {EBPFVM_RET_MAP_VALUE_OR_NULL, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
+     {EBPFVM_RET_MAP_VALUE_OR_NULL, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY},
+      EBPFVM_HELPER_PKT_ACCESS}},
     {EBPF_HELPER_map_update_elem, "map_update_elem", helper_map_update_elem,
      {EBPFVM_RET_INTEGER,
       {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY, EBPFVM_ARG_PTR_TO_MAP_VALUE, EBPFVM_ARG_ANYTHING},
-      0}},
+      EBPFVM_HELPER_PKT_ACCESS}},
     {EBPF_HELPER_map_delete_elem, "map_delete_elem", helper_map_delete_elem,
-     {EBPFVM_RET_INTEGER, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, 0}},
+     {EBPFVM_RET_INTEGER, {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MAP_KEY}, EBPFVM_HELPER_PKT_ACCESS}},
     {EBPF_HELPER_ringbuf_output, "ringbuf_output", helper_ringbuf_output,
      {EBPFVM_RET_INTEGER,
       {EBPFVM_ARG_CONST_MAP_PTR, EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},

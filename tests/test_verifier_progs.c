@@ -1242,3 +1242,18 @@ Test(verifier_progs, frame_pointer_write_in_dead_code)
            EBPF_ATOMIC_OP(EBPF_SIZE_DW, EBPF_ATOMIC_ADD | EBPF_ATOMIC_FETCH, 10, 10, -8), EBPF_MOV64_IMM(0, 2),
            EBPF_EXIT());
 }
+
+/* Only helpers with packet access (EBPFVM_HELPER_PKT_ACCESS: the map
+ * element helpers, csum_diff) take packet pointers as memory, as in Linux. */
+Test(verifier_progs, helper_packet_access)
+{
+    /* map_update_elem(arr, key = data, value = data + 4, 0) with 12 bytes proven. */
+    ACCEPT(XDP, 0, XDP_PROLOGUE, EBPF_MOV64_REG(4, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 4, 12),
+           EBPF_JMP_REG(EBPF_JMP_JGT, 4, 3, 8), EBPF_MOV64_REG(8, 2), EBPF_MOV64_REG(3, 2),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 3, 4), EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_MOV64_REG(2, 8), EBPF_MOV64_IMM(4, 0),
+           EBPF_CALL_HELPER(2), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+    /* ringbuf_output(rb, data, 8, 0): no packet access. */
+    REJECT(XDP, 0, "helper access to the packet is not allowed", XDP_PROLOGUE, EBPF_MOV64_REG(4, 2),
+           EBPF_ALU64_IMM(EBPF_ALU_ADD, 4, 12), EBPF_JMP_REG(EBPF_JMP_JGT, 4, 3, 5), EBPF_LD_MAP_FD(1, MAP_RINGBUF),
+           EBPF_MOV64_IMM(3, 8), EBPF_MOV64_IMM(4, 0), EBPF_CALL_HELPER(130), EBPF_MOV64_IMM(0, 2), EBPF_EXIT());
+}

@@ -401,6 +401,11 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
         if (ebpfvm__check_reg_read(env, regno))
             return -1;
         struct vreg *reg = &st->regs[regno];
+        if (ebpfvm__reg_is_pkt(reg) && !(proto->flags & EBPFVM_HELPER_PKT_ACCESS) &&
+            (kind == EBPFVM_ARG_PTR_TO_MAP_KEY || kind == EBPFVM_ARG_PTR_TO_MAP_VALUE || kind == EBPFVM_ARG_PTR_TO_MEM ||
+             kind == EBPFVM_ARG_PTR_TO_MEM_OR_NULL || kind == EBPFVM_ARG_PTR_TO_UNINIT_MEM ||
+             kind == EBPFVM_ARG_PTR_TO_LONG))
+            return ebpfvm__verr(env, "helper access to the packet is not allowed");
         switch (kind) {
         case EBPFVM_ARG_ANYTHING:
             break;

@@ -637,7 +637,7 @@ static const struct ebpfvm__helper_def std_helpers[] = {
     {EBPF_HELPER_csum_diff, "csum_diff", helper_csum_diff,
      {EBPFVM_RET_INTEGER, {EBPFVM_ARG_PTR_TO_MEM_OR_NULL, EBPFVM_ARG_CONST_SIZE_OR_ZERO,
                            EBPFVM_ARG_PTR_TO_MEM_OR_NULL, EBPFVM_ARG_CONST_SIZE_OR_ZERO, EBPFVM_ARG_ANYTHING},
-      0}},
+      EBPFVM_HELPER_PKT_ACCESS}},
     {EBPF_HELPER_fib_lookup, "fib_lookup", helper_fib_lookup,
      {EBPFVM_RET_INTEGER, {EBPFVM_ARG_PTR_TO_CTX, EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE, EBPFVM_ARG_ANYTHING},
       0}},

@@ -167,6 +167,11 @@ struct ebpfvm_helper_proto {
 
 /* The helper may move or resize the packet (packet pointers become invalid). */
 #define EBPFVM_HELPER_CHANGES_PACKET 0x1u
+/* Its memory arguments may point into the packet (the kernel's pkt_access:
+ * the map element helpers and csum_diff). Without it the verifier refuses
+ * a packet pointer there, as Linux does: "helper access to the packet is
+ * not allowed". */
+#define EBPFVM_HELPER_PKT_ACCESS 0x2u
 
 /*
  * A helper receives r1..r5 and the run's environment, and returns r0.

@@ -425,6 +425,29 @@ static const struct elf_func *find_func(const struct ctx *c, uint32_t shndx, uin
 
 /* --------------------------------------------------- stage 3: relocations */
 
+
+/* The data of relocation section i (r): NULL only when it is empty. */
+static int rel_data(struct ctx *c, size_t i, const struct elf_sec *r, Elf_Data **d)
+{
+    *d = elf_getdata(elf_getscn(c->elf, i), NULL);
+    if (!*d && r->size > 0)
+        return oerr(c, EBPFVM_ERR_FORMAT, "section %s: cannot read relocations: %s", r->name, elf_errmsg(-1));
+    return 0;
+}
+
+/* Relocation k of section r: the entry, its symbol index (checked) and type. */
+static int rel_get(struct ctx *c, const struct elf_sec *r, Elf_Data *d, size_t k, GElf_Rel *gr, uint32_t *sym,
+                   uint32_t *type)
+{
+    if (!gelf_getrel(d, (int)k, gr))
+        return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu is unreadable", r->name, k);
+    *sym = (uint32_t)GELF_R_SYM(gr->r_info);
+    *type = (uint32_t)GELF_R_TYPE(gr->r_info);
+    if (*sym == 0 || *sym >= c->nsyms)
+        return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu: symbol index %u is invalid", r->name, k,
+                    *sym);
+    return 0;
+}
 static int read_relocs(struct ctx *c)
 {
     size_t total = 0;
@@ -467,21 +490,19 @@ static int read_relocs(struct ctx *c)
             for (size_t w = 0; w < words; w++)
                 t->rel_of[w] = -1;
         }
-        Elf_Data *d = elf_getdata(elf_getscn(c->elf, i), NULL);
-        if (!d && r->size > 0)
-            return oerr(c, EBPFVM_ERR_FORMAT, "section %s: cannot read relocations: %s", r->name, elf_errmsg(-1));
+        Elf_Data *d;
+        int rc = rel_data(c, i, r, &d);
+        if (rc)
+            return rc;
         size_t n = r->size / sizeof(Elf64_Rel);
         for (size_t k = 0; k < n; k++) {
             GElf_Rel gr;
-            if (!gelf_getrel(d, (int)k, &gr))
-                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu is unreadable", r->name, k);
-            uint32_t sym = (uint32_t)GELF_R_SYM(gr.r_info), type = (uint32_t)GELF_R_TYPE(gr.r_info);
+            uint32_t sym, type;
+            if ((rc = rel_get(c, r, d, k, &gr, &sym, &type)) != 0)
+                return rc;
             if (gr.r_offset % 8 != 0 || gr.r_offset >= t->size)
                 return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu offset 0x%llx out of range", r->name,
                             k, (unsigned long long)gr.r_offset);
-            if (sym == 0 || sym >= c->nsyms)
-                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu: symbol index %u is invalid", r->name,
-                            k, sym);
             if (type != R_BPF_64_64 && type != R_BPF_64_32)
                 return oerr(c, EBPFVM_ERR_UNSUPP, "section %s: relocation %zu (symbol '%s'): type %u is not supported",
                             r->name, k, sym_name(c, &c->syms[sym]), type);
@@ -1324,18 +1345,16 @@ static int read_slots(struct ctx *c)
             continue;
         if (r->link != c->symtab)
             return oerr(c, EBPFVM_ERR_FORMAT, "section %s: symbol table index %u is not .symtab", r->name, r->link);
-        Elf_Data *d = elf_getdata(elf_getscn(c->elf, i), NULL);
-        if (!d && r->size > 0)
-            return oerr(c, EBPFVM_ERR_FORMAT, "section %s: cannot read relocations: %s", r->name, elf_errmsg(-1));
+        Elf_Data *d;
+        rc = rel_data(c, i, r, &d);
+        if (rc)
+            return rc;
         size_t n = r->size / sizeof(Elf64_Rel);
         for (size_t k = 0; k < n; k++) {
             GElf_Rel gr;
-            if (!gelf_getrel(d, (int)k, &gr))
-                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu is unreadable", r->name, k);
-            uint32_t symi = (uint32_t)GELF_R_SYM(gr.r_info), type = (uint32_t)GELF_R_TYPE(gr.r_info);
-            if (symi == 0 || symi >= c->nsyms)
-                return oerr(c, EBPFVM_ERR_FORMAT, "section %s: relocation %zu: symbol index %u is invalid", r->name,
-                            k, symi);
+            uint32_t symi, type;
+            if ((rc = rel_get(c, r, d, k, &gr, &symi, &type)) != 0)
+                return rc;
             const struct elf_sym *sym = &c->syms[symi];
             const char *sname = sym_name(c, sym);
             if (type != R_BPF_64_ABS64)

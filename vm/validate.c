@@ -135,9 +135,8 @@ static bool writes_fp(const struct ebpf_insn *insn, enum ebpf_insn_format fmt, i
 }
 
 static int check_registers(struct ebpfvm_vm *vm, size_t pc, const struct ebpf_insn *insn,
-                           enum ebpf_insn_format fmt, unsigned uses, int form)
+                           enum ebpf_insn_format fmt, unsigned uses)
 {
-    (void)form;
     if ((uses & USES_DST) && insn->dst_reg >= EBPF_NREGS)
         return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: invalid register r%d", pc, insn->dst_reg);
     if ((uses & USES_SRC) && format_src_is_reg(fmt) && insn->src_reg >= EBPF_NREGS)
@@ -243,7 +242,7 @@ static int decode_insn(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog, size_t pc
     unsigned uses = format_fields(fmt);
     int err = check_reserved(vm, pc, insn, info->mnemonic, uses);
     if (!err)
-        err = check_registers(vm, pc, insn, fmt, uses, form);
+        err = check_registers(vm, pc, insn, fmt, uses);
     if (err)
         return err;
     if (prog->fp_write_pc < 0 && writes_fp(insn, fmt, form))

@@ -945,6 +945,25 @@ static void destroy_created_maps(struct ctx *c)
     }
 }
 
+/*
+ * libbpf's size for a ring buffer (adjust_ringbuf_sz): a power-of-two
+ * multiple of the page size stays; any other size becomes the smallest
+ * such multiple above it. 0 stays 0 (the map type's check reports it), and
+ * so does a size no multiple fits in a u32 (the check rejects it too).
+ */
+static uint32_t ringbuf_size(uint32_t size)
+{
+    const uint32_t page = 4096; /* libbpf uses the host's; the ring's rules use 4096 */
+    if (size == 0)
+        return 0;
+    if (size % page == 0 && ((size / page) & (size / page - 1)) == 0)
+        return size;
+    for (uint64_t bytes = page; bytes <= UINT32_MAX; bytes <<= 1)
+        if (bytes > size)
+            return (uint32_t)bytes;
+    return size;
+}
+
 static int create_maps(struct ctx *c)
 {
     struct ebpfvm_object *obj = c->obj;
@@ -958,6 +977,8 @@ static int create_maps(struct ctx *c)
          * possible CPU; here, per vm CPU (the vm's ncpus now). */
         if (m->def.type == EBPFVM_MAP_PERF_EVENT_ARRAY && m->def.max_entries == 0)
             m->def.max_entries = c->vm->ncpus;
+        if (m->def.type == EBPFVM_MAP_RINGBUF || m->def.type == EBPFVM_MAP_USER_RINGBUF)
+            m->def.max_entries = ringbuf_size(m->def.max_entries);
         bool percpu = m->def.type == EBPFVM_MAP_PERCPU_ARRAY || m->def.type == EBPFVM_MAP_PERCPU_HASH ||
                       m->def.type == EBPFVM_MAP_LRU_PERCPU_HASH;
         uint64_t bytes = (uint64_t)m->def.max_entries * ((uint64_t)m->def.key_size + m->def.value_size) *

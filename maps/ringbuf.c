@@ -2,6 +2,10 @@
  * maps/ringbuf.c - BPF_MAP_TYPE_RINGBUF: a multi-producer, single-consumer
  * ring of variable-size records, with the kernel's record format.
  *
+ * BPF_MAP_TYPE_USER_RINGBUF (user space produces, programs drain) shares
+ * the definition rules and the storage; it has no producer API and no
+ * drain helper yet, and the ringbuf consumer API refuses it.
+ *
  * Record layout (kernel's): an 8-byte header { u32 len; u32 pg_off; } then
  * the sample, the whole record rounded up to 8 bytes. len holds the sample
  * size plus BUSY (bit 31: reserved, not yet submitted) and DISCARD (bit 30:
@@ -229,6 +233,13 @@ int ebpfvm_ringbuf_avail(const ebpfvm_vm *vm, int fd, uint64_t *bytes)
 }
 
 const struct ebpfvm_map_ops ebpfvm__ringbuf_ops = {
+    .check_def = rb_check_def,
+    .alloc = rb_alloc,
+    .free = rb_free,
+};
+
+/* Same rules and storage as a ringbuf; nothing reaches it yet. */
+const struct ebpfvm_map_ops ebpfvm__user_ringbuf_ops = {
     .check_def = rb_check_def,
     .alloc = rb_alloc,
     .free = rb_free,

@@ -627,6 +627,33 @@ Test(elf_maps, perf_event_array_without_max_entries_gets_one_slot_per_cpu)
     ebpfvm_vm_destroy(vm);
 }
 
+Test(elf_maps, ring_buffer_sizes_are_rounded_like_libbpf)
+{
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_object *obj = open_ok(vm, "elf_ringbufs");
+    cr_assert_eq(ebpfvm_object_map_count(obj), 2);
+    assert_map(vm, map_fd(obj, "user_rb"), EBPFVM_MAP_USER_RINGBUF, 0, 0, 4096, 0, "user_rb");
+    assert_map(vm, map_fd(obj, "rb"), EBPFVM_MAP_RINGBUF, 0, 0, 8192, 0, "rb");
+    cr_assert_eq(EBPFVM_MAP_USER_RINGBUF, 31);
+    cr_assert_eq(EBPFVM_MAP_RINGBUF, 27);
+    ebpfvm_prog *prog = NULL;
+    size_t idx = prog_index(obj, "xdp", "xdp_pass_prog");
+    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    if (!ebpfvm_prog_is_verified(prog))
+        cr_assert_eq(ebpfvm_prog_verify(prog, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert(ebpfvm_prog_is_verified(prog));
+    static unsigned char frame[EBPFVM_XDP_FRAME_SIZE];
+    unsigned char pkt[64] = {0};
+    struct ebpfvm_xdp_buff buff;
+    cr_assert_eq(ebpfvm_xdp_buff_init(&buff, frame, sizeof frame, pkt, sizeof pkt), 0);
+    struct ebpfvm_run_opts ro = {.sz = sizeof ro, .mode = EBPFVM_EXEC_CHECKED};
+    struct ebpfvm_run_result res;
+    cr_assert_eq(ebpfvm_prog_run(prog, &buff, sizeof buff, &ro, &res), 0, "%s", res.message);
+    cr_assert_eq(res.r0, 2, "XDP_PASS");
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
 Test(elf_maps, failed_open_leaves_no_maps)
 {
     ebpfvm_vm *vm = new_vm();

@@ -1,7 +1,9 @@
 /*
  * tests/test_maps_ringbuf.c - BPF_MAP_TYPE_RINGBUF: creation rules, the
  * record header layout, reserve/submit/discard/output from programs, the
- * consumer API, wrap-around and full rings, checked-mode faults.
+ * consumer API, wrap-around and full rings, checked-mode faults; and
+ * BPF_MAP_TYPE_USER_RINGBUF: the same creation rules, refused by the
+ * element operations and the ringbuf consumer API.
  */
 #include <string.h>
 
@@ -60,16 +62,22 @@ static int run(const struct ebpf_insn *insns, size_t count, enum ebpfvm_exec_mod
     return err;
 }
 
-static void create_fails(uint32_t key, uint32_t value, uint32_t max, const char *text)
+static void create_type_fails(enum ebpfvm_map_type type, uint32_t key, uint32_t value, uint32_t max,
+                              const char *text)
 {
     ebpfvm_vm *v = NULL;
     cr_assert_eq(ebpfvm_vm_create(NULL, &v), 0);
-    struct ebpfvm_map_def def = {.sz = sizeof def, .type = EBPFVM_MAP_RINGBUF, .key_size = key, .value_size = value,
+    struct ebpfvm_map_def def = {.sz = sizeof def, .type = type, .key_size = key, .value_size = value,
                                  .max_entries = max, .name = "rb"};
     int f;
     cr_expect_eq(ebpfvm_map_create(v, &def, &f), EBPFVM_ERR_INVAL);
     cr_expect(strstr(ebpfvm_vm_errmsg(v), text), "'%s' lacks '%s'", ebpfvm_vm_errmsg(v), text);
     ebpfvm_vm_destroy(v);
+}
+
+static void create_fails(uint32_t key, uint32_t value, uint32_t max, const char *text)
+{
+    create_type_fails(EBPFVM_MAP_RINGBUF, key, value, max, text);
 }
 
 Test(maps_ringbuf, creation_rules)
@@ -96,6 +104,57 @@ Test(maps_ringbuf, element_calls_are_unsupported, .init = setup, .fini = teardow
     cr_assert_eq(ebpfvm_map_create(vm, &def, &arr), 0);
     cr_assert_eq(ebpfvm_ringbuf_consume(vm, arr, collect, NULL, NULL), EBPFVM_ERR_INVAL);
     cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "ringbuf_consume: map 1 is a array, not a ringbuf");
+}
+
+Test(maps_ringbuf, user_ringbuf_creation_rules)
+{
+    ebpfvm_vm *v = NULL;
+    cr_assert_eq(ebpfvm_vm_create(NULL, &v), 0);
+    struct ebpfvm_map_def def = {.sz = sizeof def, .type = EBPFVM_MAP_USER_RINGBUF, .max_entries = 8192,
+                                 .name = "urb"};
+    int fd = -1;
+    cr_assert_eq(ebpfvm_map_create(v, &def, &fd), 0, "%s", ebpfvm_vm_errmsg(v));
+    struct ebpfvm_map_info info;
+    cr_assert_eq(ebpfvm_map_get_info(v, fd, &info), 0);
+    cr_assert_eq(info.type, EBPFVM_MAP_USER_RINGBUF);
+    cr_assert_eq((int)info.type, 31);
+    cr_assert_eq(info.max_entries, 8192);
+    cr_assert_eq(info.key_size, 0);
+    cr_assert_eq(info.value_size, 0);
+    ebpfvm_vm_destroy(v);
+    create_type_fails(EBPFVM_MAP_USER_RINGBUF, 0, 0, 6000,
+                      "map 'rb': max_entries 6000 is invalid for user_ringbuf: must be a power of 2 and a multiple of "
+                      "4096");
+    create_type_fails(EBPFVM_MAP_USER_RINGBUF, 0, 0, 2048,
+                      "map 'rb': max_entries 2048 is invalid for user_ringbuf: must be a power of 2 and a multiple of "
+                      "4096");
+    create_type_fails(EBPFVM_MAP_USER_RINGBUF, 0, 0, 0, "map 'rb': max_entries 0 is invalid for user_ringbuf");
+    create_type_fails(EBPFVM_MAP_USER_RINGBUF, 4, 0, 4096, "map 'rb': key_size 4 is invalid for user_ringbuf: must be 0");
+    create_type_fails(EBPFVM_MAP_USER_RINGBUF, 0, 8, 4096,
+                      "map 'rb': value_size 8 is invalid for user_ringbuf: must be 0");
+}
+
+Test(maps_ringbuf, user_ringbuf_is_refused_by_element_and_consumer_calls, .init = setup, .fini = teardown)
+{
+    struct ebpfvm_map_def def = {.sz = sizeof def, .type = EBPFVM_MAP_USER_RINGBUF, .max_entries = 4096,
+                                 .name = "urb"};
+    int urb = -1;
+    cr_assert_eq(ebpfvm_map_create(vm, &def, &urb), 0, "%s", ebpfvm_vm_errmsg(vm));
+    uint32_t k = 0, v = 0, next = 0;
+    cr_assert_eq(ebpfvm_map_lookup(vm, urb, &k, &v), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'urb': lookup is not supported on user_ringbuf maps");
+    cr_assert_eq(ebpfvm_map_update(vm, urb, &k, &v, 0), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'urb': update is not supported on user_ringbuf maps");
+    cr_assert_eq(ebpfvm_map_delete(vm, urb, &k), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'urb': delete is not supported on user_ringbuf maps");
+    cr_assert_eq(ebpfvm_map_get_next_key(vm, urb, NULL, &next), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'urb': get_next_key is not supported on user_ringbuf maps");
+    /* the ringbuf consumer API is for program-produced rings only */
+    cr_assert_eq(ebpfvm_ringbuf_consume(vm, urb, collect, NULL, NULL), EBPFVM_ERR_INVAL);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "ringbuf_consume: map 1 is a user_ringbuf, not a ringbuf");
+    uint64_t avail = 0;
+    cr_assert_eq(ebpfvm_ringbuf_avail(vm, urb, &avail), EBPFVM_ERR_INVAL);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "ringbuf_avail: map 1 is a user_ringbuf, not a ringbuf");
 }
 
 /* reserve 5 bytes, write 0xab, submit; reserve 3, discard; output 2 bytes

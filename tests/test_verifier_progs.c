@@ -19,7 +19,7 @@
 #define MEM EBPFVM_PROG_TYPE_MEMORY
 
 /* Maps every test vm has. */
-enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, MAP_WRONLY = 3 };
+enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, MAP_WRONLY = 3, MAP_USER_RINGBUF = 4 };
 
 static char vlog[1 << 20];
 
@@ -44,8 +44,9 @@ static ebpfvm_vm *new_vm(void)
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_HASH, 4, 16, 8, 0, "hash", -1},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb", -1},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x100 /* BPF_F_WRONLY_PROG */, "wo", -1},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_USER_RINGBUF, 0, 0, 4096, 0, "urb", -1},
     };
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         int fd = -1;
         cr_assert_eq(ebpfvm_map_create(vm, &defs[i], &fd), 0, "%s", ebpfvm_vm_errmsg(vm));
         cr_assert_eq(fd, i);
@@ -568,6 +569,14 @@ Test(verifier_progs, helper_args)
     REJECT(XDP, 0, "cannot pass map_type 27 into func bpf_map_lookup_elem#1", EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0),
            EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_LD_MAP_FD(1, MAP_RINGBUF),
            EBPF_CALL_HELPER(1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    /* A user ring buffer goes only to bpf_user_ringbuf_drain, which
+     * ebpfvm does not provide: every helper refuses it. */
+    REJECT(XDP, 0, "cannot pass map_type 31 into func bpf_map_lookup_elem#1", EBPF_ST_MEM(EBPF_SIZE_W, 10, -4, 0),
+           EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -4), EBPF_LD_MAP_FD(1, MAP_USER_RINGBUF),
+           EBPF_CALL_HELPER(1), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+    REJECT(XDP, 0, "cannot pass map_type 31 into func bpf_ringbuf_output#130", EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 0),
+           EBPF_LD_MAP_FD(1, MAP_USER_RINGBUF), EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -8),
+           EBPF_MOV64_IMM(3, 8), EBPF_MOV64_IMM(4, 0), EBPF_CALL_HELPER(130), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
 }
 
 Test(verifier_progs, ringbuf_reference)

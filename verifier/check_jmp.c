@@ -418,6 +418,7 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
                 return -1;
             map = reg->map;
             if ((map_helper(id) && (map->type == EBPFVM_MAP_RINGBUF || map->type == EBPFVM_MAP_PROG_ARRAY)) ||
+                map->type == EBPFVM_MAP_USER_RINGBUF || /* only bpf_user_ringbuf_drain, not provided */
                 (map->inner_meta && id != EBPF_HELPER_map_lookup_elem) || /* map-in-map: lookup only */
                 (ringbuf_helper(id) && map->type != EBPFVM_MAP_RINGBUF))
                 return ebpfvm__verr(env, "cannot pass map_type %d into func bpf_%s#%d", (int)map->type,

@@ -392,7 +392,10 @@ enum ebpfvm_map_type {
     EBPFVM_MAP_DEVMAP = 14,
     EBPFVM_MAP_XSKMAP = 17,
     EBPFVM_MAP_DEVMAP_HASH = 25,
-    EBPFVM_MAP_RINGBUF = 27
+    EBPFVM_MAP_RINGBUF = 27,
+    /* A ring buffer user space produces into and programs drain; ebpfvm
+     * has no drain helper yet, so programs can only declare it. */
+    EBPFVM_MAP_USER_RINGBUF = 31
 };
 
 /* Update flags, as Linux's BPF_ANY / BPF_NOEXIST / BPF_EXIST. */

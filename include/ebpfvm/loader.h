@@ -21,6 +21,9 @@
  *             A BPF_MAP_TYPE_PERF_EVENT_ARRAY with max_entries 0 (or none)
  *             gets one slot per vm CPU (the vm's ncpus at open, see
  *             ebpfvm_vm_set_ncpus), as libbpf gives it one per possible CPU.
+ *             A BPF_MAP_TYPE_RINGBUF or _USER_RINGBUF whose max_entries is
+ *             not a power-of-two multiple of 4096 is rounded up to the
+ *             next one, as libbpf does (0 stays 0 and is rejected).
  *   prog_array initialisers  a BTF-defined BPF_MAP_TYPE_PROG_ARRAY may end
  *             with `__array(values, int (void *))` and be initialised with
  *             `.values = { [i] = (void *)&prog }` (libbpf's convention; the

@@ -85,6 +85,7 @@ struct obj_prog {
     struct obj_func *funcs; /* the program (funcs[0]) and its subprograms, by start */
     size_t nfuncs;
     ebpfvm_prog *slot_prog; /* loaded for prog_array `.values` slots (vm-owned) */
+    char *unsupported;      /* why the program cannot load (a kfunc or extern it uses), or NULL */
 };
 
 /* A prog_array slot initialised in `.maps` (`.values = { [i] = &prog }`). */
@@ -187,6 +188,10 @@ struct ctx {
     uint32_t maps_created;
     uint64_t max_map_bytes;
     struct ebpfvm_object *obj;
+    /* link_program: the first reference of the program being linked that
+     * ebpfvm cannot resolve (a kfunc, an extern): it keeps that program
+     * from loading, not the object from opening. */
+    char unsupported[400];
 };
 
 static int oerr(struct ctx *c, int status, const char *fmt, ...) EBPFVM_PRINTF(3, 4);
@@ -1086,14 +1091,20 @@ static int resolve_insn(struct ctx *c, const struct elf_func *f, size_t j, struc
                         "section %s: relocation %u (symbol '%s'): offset 0x%llx is neither ld_imm64 nor call", rsec,
                         r->index, sname, (unsigned long long)r->offset);
         if (sym->shndx == SHN_UNDEF) {
+            /* Like libbpf's kernel-side resolution, it concerns only the
+             * programs that use it: recorded for load time. */
             const char *where = c->have_btf ? ebpfvm__btf_extern_section(&c->btf, sym->name) : NULL;
+            if (c->unsupported[0])
+                return 0;
             if (is_call)
-                return oerr(c, EBPFVM_ERR_UNSUPP,
-                            "section %s: relocation %u (symbol '%s'): kfunc calls are not supported", rsec, r->index,
-                            sname);
-            return oerr(c, EBPFVM_ERR_UNSUPP,
-                        "section %s: relocation %u (symbol '%s'): extern symbols (%s) are not supported", rsec,
-                        r->index, sname, where ? where : ".kconfig/.ksyms");
+                snprintf(c->unsupported, sizeof c->unsupported,
+                         "section %s: relocation %u (symbol '%s'): kfunc calls are not supported", rsec, r->index,
+                         sname);
+            else
+                snprintf(c->unsupported, sizeof c->unsupported,
+                         "section %s: relocation %u (symbol '%s'): extern symbols (%s) are not supported", rsec,
+                         r->index, sname, where ? where : ".kconfig/.ksyms");
+            return 0;
         }
         if (sym->shndx == SHN_ABS)
             return oerr(c, EBPFVM_ERR_UNSUPP,
@@ -1177,6 +1188,7 @@ static int link_program(struct ctx *c, const struct elf_func *prog, struct obj_p
         rc = nomem(c);
         goto done;
     }
+    c->unsupported[0] = '\0';
     if ((rc = link_add(c, &L, prog)))
         goto done;
     /* Discover the functions the program reaches (L.n grows as we go). */
@@ -1238,6 +1250,8 @@ static int link_program(struct ctx *c, const struct elf_func *prog, struct obj_p
                 j++;
         }
     }
+    if (c->unsupported[0] && !(out->unsupported = ebpfvm__strdup(c->vm, c->unsupported)))
+        rc = nomem(c);
 done:
     ebpfvm__free(c->vm, L.funcs);
     ebpfvm__free(c->vm, L.start);
@@ -1454,6 +1468,7 @@ static void free_object(struct ebpfvm_object *obj)
         for (size_t k = 0; k < obj->progs[i].nfuncs; k++)
             ebpfvm__free(vm, obj->progs[i].funcs[k].name);
         ebpfvm__free(vm, obj->progs[i].funcs);
+        ebpfvm__free(vm, obj->progs[i].unsupported);
     }
     ebpfvm__free(vm, obj->slots);
     for (size_t i = 0; i < obj->nmaps; i++)
@@ -1723,6 +1738,8 @@ static int load_one(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
     if (rc)
         return rc;
     const struct obj_prog *p = &obj->progs[index];
+    if (p->unsupported)
+        return ebpfvm__error(obj->vm, EBPFVM_ERR_UNSUPP, "%s: program %s: %s", obj->name, p->name, p->unsupported);
     struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = type, .name = p->name};
     rc = ebpfvm_prog_load(obj->vm, p->insns, p->count, &lo, prog);
     if (rc) {

@@ -433,6 +433,16 @@ Test(xdp_helpers, csum_diff_checks_its_buffers)
 
 /* ------------------------------------------------------ time and random */
 
+Test(xdp_helpers, jiffies64_counts_250_hz_ticks_of_the_ktime_clock)
+{
+    ebpfvm_vm *vm = xt_vm();
+    const struct ebpf_insn prog[] = {EBPF_CALL_HELPER(EBPF_HELPER_jiffies64), EBPF_EXIT()};
+    xt_opts.ktime_ns = 4000000000ull + 3999999ull; /* 4 s and just under one tick */
+    cr_assert_eq(xt_r0(vm, prog, EBPF_NWORDS(prog)), 1000);
+    xt_opts.ktime_ns = 0;
+    ebpfvm_vm_destroy(vm);
+}
+
 Test(xdp_helpers, ktime_follows_the_run_options)
 {
     ebpfvm_vm *vm = xt_vm();

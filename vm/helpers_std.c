@@ -1,6 +1,7 @@
 /*
  * vm/helpers_std.c - the standard helpers that are not about maps or the
  * XDP frame, and ebpfvm_vm_register_std_helpers: ktime_get_ns (5),
+ * jiffies64 (118),
  * trace_printk (6), get_prandom_u32 (7), get_smp_processor_id (8),
  * tail_call (12), perf_event_output (25), csum_diff (28), fib_lookup (69);
  * the registration also takes the tables of maps/helpers.c, vm/helpers_xdp.c,
@@ -74,6 +75,19 @@ static uint64_t helper_ktime_get_ns(uint64_t r1, uint64_t r2, uint64_t r3, uint6
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
         return 0;
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* bpf_jiffies64: the kernel's tick counter. ebpfvm counts ticks of
+ * EBPFVM_JIFFIES_HZ (250, Debian's CONFIG_HZ) on the same clock as
+ * ktime_get_ns (the run's fixed ktime_ns when it has one), from 0 rather
+ * than the kernel's INITIAL_JIFFIES: programs may only compare or subtract
+ * jiffies. */
+#define EBPFVM_JIFFIES_HZ 250u
+
+static uint64_t helper_jiffies64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ebpfvm_env *env)
+{
+    uint64_t ns = helper_ktime_get_ns(r1, r2, r3, r4, r5, env);
+    return ns / (1000000000u / EBPFVM_JIFFIES_HZ);
 }
 
 /* splitmix64: one step of the sequence from *state. */
@@ -620,6 +634,7 @@ static uint64_t helper_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 
 static const struct ebpfvm__helper_def std_helpers[] = {
     {EBPF_HELPER_ktime_get_ns, "ktime_get_ns", helper_ktime_get_ns, {EBPFVM_RET_INTEGER, {EBPFVM_ARG_NONE}, 0}},
+    {EBPF_HELPER_jiffies64, "jiffies64", helper_jiffies64, {EBPFVM_RET_INTEGER, {EBPFVM_ARG_NONE}, 0}},
     {EBPF_HELPER_trace_printk, "trace_printk", helper_trace_printk,
      {EBPFVM_RET_INTEGER, {EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE, EBPFVM_ARG_ANYTHING, EBPFVM_ARG_ANYTHING,
                            EBPFVM_ARG_ANYTHING},

@@ -155,6 +155,7 @@ enum ebpf_xdp_action {
     X(map_peek_elem, 89)                   \
     X(strtol, 105)                         \
     X(strtoul, 106)                        \
+    X(jiffies64, 118)                      \
     X(ringbuf_output, 130)                 \
     X(ringbuf_reserve, 131)                \
     X(ringbuf_submit, 132)                 \

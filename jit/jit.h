@@ -76,6 +76,7 @@ struct ebpfvm_jit {
     size_t nfixups;
     size_t capfixups;
     uint32_t pc; /* the instruction being emitted */
+    bool may_goto;  /* the program has may_goto: frames carry its budget slot */
     bool blind;     /* EBPFVM_JIT_BLIND: immediates emitted as (imm ^ key) ^ key */
     uint32_t *keys; /* blinding: count random non-zero keys, drawn once per
                      * compilation (every pass emits the same code sizes) */

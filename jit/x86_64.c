@@ -689,6 +689,19 @@ static unsigned stack_reach(const struct ebpfvm_prog *prog)
     return reach;
 }
 
+/* Programs with may_goto keep each frame's loop budget in a slot below its
+ * 512 bytes of stack (the kernel's extra stack slot), out of the program's
+ * reach; the frame grows by 16 bytes to keep rsp aligned. */
+#define MAY_GOTO_SLOT (-(int32_t)EBPF_STACK_SIZE - 8)
+
+static bool has_may_goto(const struct ebpfvm_prog *prog)
+{
+    for (size_t pc = 0; pc < prog->count; pc++)
+        if (prog->code[pc].form == EBPF_OP_MAY_GOTO)
+            return true;
+    return false;
+}
+
 /* A BPF function's prologue: save r6-r9 and r10, new frame of 512 bytes. */
 static void emit_function_prologue(struct ebpfvm_jit *j)
 {
@@ -698,7 +711,12 @@ static void emit_function_prologue(struct ebpfvm_jit *j)
     emit_push(j, R15);                               /* push r15 (r9) */
     emit_push(j, RBP);                               /* push rbp (r10) */
     emit_alu_rr(j, ALU_MOV, true, RBP, RSP);         /* mov rbp, rsp */
-    emit_alu_ri(j, ALU_SUB, true, RSP, EBPF_STACK_SIZE); /* sub rsp, 512 */
+    if (j->may_goto) {
+        emit_alu_ri(j, ALU_SUB, true, RSP, EBPF_STACK_SIZE + 16); /* sub rsp, 528 */
+        emit_store_imm(j, 8, RBP, MAY_GOTO_SLOT, EBPF_MAY_GOTO_BUDGET); /* mov qword [rbp - 520], budget */
+    } else {
+        emit_alu_ri(j, ALU_SUB, true, RSP, EBPF_STACK_SIZE); /* sub rsp, 512 */
+    }
     /* The first frame at each depth in a run starts zeroed, as in the
      * interpreter: no run reads the host's stale stack bytes. Only the
      * bytes the program can reach are zeroed (stack_reach). */
@@ -1208,6 +1226,11 @@ static void emit_insn(struct ebpfvm_jit *j, uint32_t pc)
     case EBPF_FMT_JA32:
         emit_jmp_label(j, ebpfvm__jit_label_insn(j, d->u.target)); /* jmp target */
         return;
+    case EBPF_FMT_MAY_GOTO:
+        emit_alu_mi8(j, ALU_CMP, true, RBP, MAY_GOTO_SLOT, 0);      /* cmp qword [rbp - 520], 0 */
+        emit_jcc_label(j, CC_E, ebpfvm__jit_label_insn(j, d->u.target)); /* je target: budget spent */
+        emit_alu_mi8(j, ALU_SUB, true, RBP, MAY_GOTO_SLOT, 1);      /* sub qword [rbp - 520], 1 */
+        return;
     case EBPF_FMT_JMP_IMM:
     case EBPF_FMT_JMP_REG:
         emit_cond_jump(j, in, info->format == EBPF_FMT_JMP_REG, d->u.target);
@@ -1247,6 +1270,7 @@ void ebpfvm__jit_x86_64_emit(struct ebpfvm_jit *j)
     const struct ebpfvm_prog *prog = j->prog;
     _Static_assert(sizeof(ebpfvm_helper_fn) == sizeof(uint64_t), "helper addresses are 64-bit");
     _Static_assert(sizeof(struct ebpfvm_helper) <= INT32_MAX, "helper table stride fits imul imm32");
+    j->may_goto = has_may_goto(prog);
     emit_entry(j);
     for (uint32_t pc = 0; pc < prog->count && !j->err; pc++) {
         j->pc = pc;

@@ -627,6 +627,7 @@ static int assemble_insn(struct assembler *as, const char *mn, bool locked)
         }
         break;
     case EBPF_FMT_JA:
+    case EBPF_FMT_MAY_GOTO:
         if ((rc = read_target(as, index, ASM_FIX_OFF)))
             return rc;
         break;

@@ -89,6 +89,7 @@ static const struct row rows[] = {
     R1(EBPF_RAW(0x05, 0, 0, 1, 0), "goto +1", "ja +1"),
     R1(EBPF_RAW(0x05, 0, 0, -3, 0), "goto -3", "ja -3"),
     R1(EBPF_RAW(0x06, 0, 0, 0, 100000), "gotol +100000", "ja32 +100000"),
+    R1(EBPF_RAW(0xe5, 0, 0, -3, 0), "may_goto -3", "may_goto -3"),
     R1(EBPF_RAW(0x2d, 1, 2, 3, 0), "if r1 > r2 goto +3", "jgt %r1, %r2, +3"),
     R1(EBPF_RAW(0xc6, 1, 0, -2, 5), "if w1 s< 5 goto -2", "jslt32 %r1, 5, -2"),
     R1(EBPF_RAW(0x15, 1, 0, 0, 11), "if r1 == 11 goto +0", "jeq %r1, 11, +0"),
@@ -166,6 +167,8 @@ Test(disasm, every_form_of_the_table)
             w[0].off = (int16_t)forms[i].value;
         else if (forms[i].disc == EBPF_DISC_IMM)
             w[0].imm = forms[i].value;
+        else if (forms[i].disc == EBPF_DISC_SRC)
+            w[0].src_reg = (uint8_t)forms[i].value;
         if (forms[i].opcode == 0x18)
             w[0].src_reg = 0;
         for (int syntax = EBPFVM_SYNTAX_LLVM; syntax <= EBPFVM_SYNTAX_ASM; syntax++) {

@@ -108,3 +108,36 @@ Test(interp_jmp, jump_over_ld_imm64)
 {
     cr_assert_eq(INTERP_R0(EBPF_MOV64_IMM(0, 1), EBPF_JA(2), EBPF_LD_IMM64(0, 7), EBPF_EXIT()), 1);
 }
+
+/* ------------------------------------------------------------- may_goto */
+
+/* r0 counts the fall-throughs of one may_goto loop until it jumps out. */
+#define MAY_GOTO_COUNT_LOOP(reg) EBPF_MAY_GOTO(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, reg, 1), EBPF_JA(-3)
+
+Test(interp_jmp, may_goto_falls_through_budget_times_then_jumps)
+{
+    cr_assert_eq(INTERP_R0(EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0), EBPF_EXIT()), EBPF_MAY_GOTO_BUDGET);
+}
+
+Test(interp_jmp, may_goto_keeps_jumping_once_the_budget_is_spent)
+{
+    /* Two loops in one frame: the second finds the budget spent. */
+    cr_assert_eq(INTERP_R0(EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0), EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0),
+                           EBPF_EXIT()),
+                 0);
+}
+
+Test(interp_jmp, may_goto_budget_is_per_call)
+{
+    /* main spends its budget, then calls a subprogram twice: each call
+     * starts with a budget of its own, and main's stays spent. */
+    uint64_t r0 = INTERP_R0(EBPF_MOV64_IMM(6, 0), MAY_GOTO_COUNT_LOOP(6), /* 0-3 */
+                            EBPF_CALL_LOCAL(8),                           /* 4: -> 13 */
+                            EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 0),           /* 5 */
+                            EBPF_CALL_LOCAL(6),                           /* 6: -> 13 */
+                            EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 0),           /* 7 */
+                            MAY_GOTO_COUNT_LOOP(6),                       /* 8-10: spent, no count */
+                            EBPF_MOV64_REG(0, 6), EBPF_EXIT(),            /* 11-12 */
+                            EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0), EBPF_EXIT()); /* 13-17 */
+    cr_assert_eq(r0, 3ull * EBPF_MAY_GOTO_BUDGET);
+}

@@ -1534,6 +1534,35 @@ Test(jit_size, hundred_thousand_instructions)
     free(code);
 }
 
+/* ------------------------------------------------------------- may_goto */
+
+#define MAY_GOTO_COUNT_LOOP(reg) EBPF_MAY_GOTO(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, reg, 1), EBPF_JA(-3)
+
+Test(jit, may_goto_counts_the_frame_budget_like_the_interpreter)
+{
+    cr_assert_eq(JIT_R0(EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0), EBPF_EXIT()), EBPF_MAY_GOTO_BUDGET);
+}
+
+Test(jit, may_goto_budget_is_per_call_and_below_the_stack)
+{
+    /* main fills its whole 512-byte stack, spends its budget, calls a
+     * subprogram (fresh budget) twice, and finds its stack intact: the
+     * budget slot lies outside the program's stack. */
+    uint64_t r0 = JIT_R0(EBPF_ST_MEM(EBPF_SIZE_DW, 10, -512, 7), EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 9), /* 0-1 */
+                         EBPF_MOV64_IMM(6, 0), MAY_GOTO_COUNT_LOOP(6),                                    /* 2-5 */
+                         EBPF_CALL_LOCAL(12),                                                             /* 6: -> 19 */
+                         EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 0),                                              /* 7 */
+                         EBPF_CALL_LOCAL(10),                                                             /* 8: -> 19 */
+                         EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 0),                                              /* 9 */
+                         MAY_GOTO_COUNT_LOOP(6),                                                          /* 10-12 */
+                         EBPF_LDX_MEM(EBPF_SIZE_DW, 1, 10, -512), EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 1),     /* 13-14 */
+                         EBPF_LDX_MEM(EBPF_SIZE_DW, 1, 10, -8), EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 1),       /* 15-16 */
+                         EBPF_MOV64_REG(0, 6),                                                            /* 17 */
+                         EBPF_EXIT(),                                                                     /* 18 */
+                         EBPF_MOV64_IMM(0, 0), MAY_GOTO_COUNT_LOOP(0), EBPF_EXIT()); /* 19-23 */
+    cr_assert_eq(r0, 3ull * EBPF_MAY_GOTO_BUDGET + 16);
+}
+
 #else /* not x86-64 */
 
 Test(jit_fallback, no_backend_on_this_host)

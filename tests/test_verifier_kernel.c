@@ -153,8 +153,42 @@ static size_t kcase_len(const struct kcase *c)
         EBPF_LD_MAP_FD(1, MAP_ARRAY), EBPF_CALL_HELPER(1)
 #define XDP_PROLOGUE EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 0), EBPF_LDX_MEM(EBPF_SIZE_W, 3, 1, 4)
 
+/* r1 = an unknown u32 from the context, then the four words given, then
+ * r0 = map value + r1 and a byte load from it (the jump out of the four
+ * words to `return 1` is +5 from the third, +4 from the fourth). */
+#define LINKED_INDEX(...)                                                                                     \
+    EBPF_MOV64_REG(6, 1), LOOKUP_ARRAY, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 9), EBPF_LDX_MEM(EBPF_SIZE_W, 1, 6, 16), \
+        __VA_ARGS__, EBPF_ALU64_REG(EBPF_ALU_ADD, 0, 1), EBPF_LDX_MEM(EBPF_SIZE_B, 0, 0, 0), EBPF_MOV64_IMM(0, 2), \
+        EBPF_EXIT(), EBPF_MOV64_IMM(0, 1), EBPF_EXIT()
+
 static const struct kcase cases[] = {
     KCASE("trivial", EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+    /* Linked scalars: r1 = r3 + c bounded through r3 (64- and 32-bit adds,
+     * subtraction), and the ways a link is not made. */
+    KCASE("linked_add64", LINKED_INDEX(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 2),
+                                       EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0))),
+    KCASE("linked_add64_too_far", LINKED_INDEX(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 2),
+                                               EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 6, 5), EBPF_MOV64_IMM(2, 0))),
+    KCASE("linked_add32", LINKED_INDEX(EBPF_MOV64_REG(3, 1), EBPF_ALU32_IMM(EBPF_ALU_ADD, 1, 2),
+                                       EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0))),
+    KCASE("linked_sub", LINKED_INDEX(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_SUB, 3, 3),
+                                     EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 4, 5), EBPF_MOV64_IMM(2, 0))),
+    KCASE("linked_two_adds", LINKED_INDEX(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 1),
+                                          EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 1), EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 4))),
+    KCASE("linked_add32_wide", LINKED_INDEX(EBPF_ALU64_IMM(EBPF_ALU_LSH, 1, 4), EBPF_MOV64_REG(3, 1),
+                                            EBPF_ALU32_IMM(EBPF_ALU_ADD, 1, 2), EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 4))),
+    /* may_goto loops (0xe5): an unknown counter converges, an unchecked
+     * constant one is widened, a checked one runs into the bound, a jump
+     * to itself is an infinite loop. */
+    KCASE("may_goto_unknown_counter", EBPF_CALL_HELPER(7), EBPF_MOV64_REG(6, 0), EBPF_MAY_GOTO(2),
+          EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1), EBPF_JA(-3), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+    KCASE("may_goto_widened_counter", EBPF_MOV64_IMM(6, 0), EBPF_MAY_GOTO(2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1),
+          EBPF_JA(-3), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+    KCASE("may_goto_index_overflow", LOOKUP_ARRAY, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 7), EBPF_MOV64_IMM(6, 0),
+          EBPF_MAY_GOTO(5), EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1), EBPF_MOV64_REG(7, 0),
+          EBPF_ALU64_REG(EBPF_ALU_ADD, 7, 6), EBPF_LDX_MEM(EBPF_SIZE_B, 1, 7, 0), EBPF_JA(-6), EBPF_MOV64_IMM(0, 2),
+          EBPF_EXIT()),
+    KCASE("may_goto_self", EBPF_MOV64_IMM(0, 0), EBPF_MAY_GOTO(-1), EBPF_EXIT()),
     KCASE("eth_proto", XDP_PROLOGUE, EBPF_MOV64_REG(4, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 4, 14),
           EBPF_JMP_REG(EBPF_JMP_JGT, 4, 3, 4), EBPF_LDX_MEM(EBPF_SIZE_H, 0, 2, 12),
           EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 8, 2), EBPF_MOV64_IMM(0, 1), EBPF_EXIT(), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),

@@ -504,6 +504,43 @@ Test(verifier_progs, map_index_bounded_by_jumps)
                           EBPF_MOV64_IMM(2, 0)));
 }
 
+Test(verifier_progs, map_index_bounded_through_a_linked_sum)
+{
+    /* The kernel's linked scalars: r1 = r3 + 2 stays tied to r3, so
+     * bounding r3 bounds r1 (as clang's loops test the old counter after
+     * computing the new one). */
+    ACCEPT(XDP, 0, MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 2),
+                                  EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0)));
+    /* And the other way round: bounding the sum bounds the copy. */
+    ACCEPT(XDP, 0, MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 3, 2),
+                                  EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 9, 5), EBPF_MOV64_IMM(2, 0)));
+    REJECT(XDP, 0, "invalid access to map value, value_size=8 off=8 size=1",
+           MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 2),
+                          EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 6, 5), EBPF_MOV64_IMM(2, 0)));
+    /* A second constant breaks the link (one offset per link). */
+    REJECT(XDP, 0, "R0 unbounded memory access, make sure to bounds check any such access",
+           MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 1),
+                          EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 4)));
+    /* A 32-bit add links too (r1 fits in 32 bits), and a subtraction
+     * links with the negated constant: r3 = r1 - 3 <= 4 bounds r1 by 7. */
+    ACCEPT(XDP, 0, MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU32_IMM(EBPF_ALU_ADD, 1, 2),
+                                  EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0)));
+    ACCEPT(XDP, 0, MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_SUB, 3, 3),
+                                  EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 4, 5), EBPF_MOV64_IMM(2, 0)));
+    REJECT(XDP, 0, "invalid access to map value, value_size=8 off=8 size=1",
+           MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_SUB, 3, 3),
+                          EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0)));
+    /* A 32-bit add to a value that may not fit in 32 bits makes no link. */
+    REJECT(XDP, 0, "R0 unbounded memory access, make sure to bounds check any such access",
+           MAP_INDEX_PROG(EBPF_ALU64_IMM(EBPF_ALU_LSH, 1, 4), EBPF_MOV64_REG(3, 1),
+                          EBPF_ALU32_IMM(EBPF_ALU_ADD, 1, 2), EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 4)));
+    /* Unprivileged (strict) loading has no links. */
+    verify_flags = EBPFVM_VERIFY_STRICT;
+    REJECT(XDP, 0, "R0 unbounded memory access, make sure to bounds check any such access",
+           MAP_INDEX_PROG(EBPF_MOV64_REG(3, 1), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, 2),
+                          EBPF_JMP_IMM(EBPF_JMP_JGT, 3, 5, 5), EBPF_MOV64_IMM(2, 0)));
+}
+
 Test(verifier_progs, map_index_32bit_alu)
 {
     /* w1 &= 7 zero-extends: r1 in [0, 7]. */

@@ -102,7 +102,16 @@ int ebpfvm__check_cfg(struct venv *env)
         case EBPF_FMT_JMP_IMM:
         case EBPF_FMT_JMP_REG:
             succ[nsucc++] = (int64_t)pc + 1 + env->insns[pc].off;
-            env->prune_point[pc + 1 < n ? pc + 1 : pc] = 1;
+            if (!env->prune_point[pc + 1 < n ? pc + 1 : pc])
+                env->prune_point[pc + 1 < n ? pc + 1 : pc] = 1;
+            break;
+        case EBPF_FMT_MAY_GOTO:
+            /* The kernel's forced checkpoint: every visit keeps a state
+             * here, which is what may_goto loops converge against. */
+            succ[nsucc++] = (int64_t)pc + 1 + env->insns[pc].off;
+            env->prune_point[pc] = PRUNE_FORCE;
+            if (pc + 1 < n && !env->prune_point[pc + 1])
+                env->prune_point[pc + 1] = 1;
             break;
         case EBPF_FMT_CALL:
             if (d->src == EBPF_PSEUDO_CALL_LOCAL)
@@ -130,7 +139,7 @@ int ebpfvm__check_cfg(struct venv *env)
                 break;
             }
             if (fmt != EBPF_FMT_CALL || i > 0 || d->src != EBPF_PSEUDO_CALL_LOCAL) {
-                if (t != (int64_t)pc + insn_words(env, pc))
+                if (t != (int64_t)pc + insn_words(env, pc) && !env->prune_point[t])
                     env->prune_point[t] = 1;
             }
             if (!seen[t]) {

@@ -131,8 +131,7 @@ static int check_mov(struct venv *env, uint32_t pc)
         return -1;
     struct vreg *src = &st->regs[insn->src_reg];
     if (insn->off == 0 && is64) {
-        if (src->type == SCALAR_VALUE && !src->id && !ebpfvm__bounds_is_const(&src->b))
-            src->id = ebpfvm__new_id(env);
+        ebpfvm__assign_scalar_id_before_mov(env, src);
         *dst = *src;
         mark_written(env, insn->dst_reg);
         return 0;
@@ -151,8 +150,7 @@ static int check_mov(struct venv *env, uint32_t pc)
      * the two registers like a 64-bit move, as the kernel does. */
     bool unchanged = insn->off ? src->b.umax < ((uint64_t)1 << (insn->off - 1)) : src->b.umax <= UINT32_MAX;
     if (unchanged) {
-        if (!src->id && !ebpfvm__bounds_is_const(&src->b))
-            src->id = ebpfvm__new_id(env);
+        ebpfvm__assign_scalar_id_before_mov(env, src);
         *dst = *src;
         mark_written(env, insn->dst_reg);
         return 0;
@@ -196,6 +194,43 @@ static int check_mov(struct venv *env, uint32_t pc)
     return 0;
 }
 
+/*
+ * The kernel's linked scalars (BPF_ADD_CONST64 / BPF_ADD_CONST32), for
+ * privileged loaders: after `r1 = r2; r1 += 4` r1 stays linked to r2 as
+ * r2 + 4 (ADD_CONST_64), after `w1 += 4` as the zero-extended 32-bit sum
+ * (ADD_CONST_32, only when r1 fitted in 32 bits), so that what a branch
+ * then learns about either bounds the other (check_jmp.c; clang's loops
+ * test the old counter after computing the new one). A subtraction links
+ * with the negated constant. One constant per link, in s32 range; any
+ * other operation on dst breaks its link.
+ */
+static void link_add_const(struct venv *env, struct vreg *dst, const struct vreg *src, unsigned op, bool is64,
+                           bool same_reg, uint64_t dst_umax_before)
+{
+    bool is_const = is64 ? ebpfvm__bounds_is_const(&src->b) : src->b.u32_min == src->b.u32_max;
+    if (env->strict || (op != EBPF_ALU_ADD && op != EBPF_ALU_SUB) || !dst->id || !is_const || same_reg ||
+        dst->add_const) {
+        ebpfvm__clear_scalar_id(dst);
+        return;
+    }
+    uint64_t val = is64 ? src->b.var_off.value : src->b.u32_min;
+    if ((is64 && ((int64_t)val < INT32_MIN || (int64_t)val > INT32_MAX)) ||
+        (!is64 && dst_umax_before > UINT32_MAX)) {
+        ebpfvm__clear_scalar_id(dst);
+        return;
+    }
+    int32_t off = (int32_t)(uint32_t)val;
+    if (op == EBPF_ALU_SUB) {
+        if (off == INT32_MIN) {
+            ebpfvm__clear_scalar_id(dst);
+            return;
+        }
+        off = -off;
+    }
+    dst->add_const = is64 ? ADD_CONST_64 : ADD_CONST_32;
+    dst->off = off;
+}
+
 int ebpfvm__check_alu(struct venv *env, uint32_t pc)
 {
     const struct ebpf_insn *insn = &env->insns[pc];
@@ -223,7 +258,7 @@ int ebpfvm__check_alu(struct venv *env, uint32_t pc)
             return 0;
         }
         ebpfvm__bounds_alu(&dst->b, &dst->b, (enum ebpf_insn_form)d->form);
-        dst->id = 0;
+        ebpfvm__clear_scalar_id(dst);
         mark_written(env, dstno);
         return 0;
     }
@@ -279,8 +314,9 @@ int ebpfvm__check_alu(struct venv *env, uint32_t pc)
         return 0;
     }
 
+    uint64_t dst_umax = dst->b.umax;
     ebpfvm__bounds_alu(&dst->b, &src.b, (enum ebpf_insn_form)d->form);
-    dst->id = 0;
+    link_add_const(env, dst, &src, op, is64, fmt == EBPF_FMT_ALU_REG && insn->src_reg == dstno, dst_umax);
     mark_written(env, dstno);
     return 0;
 }

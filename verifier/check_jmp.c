@@ -35,11 +35,40 @@ struct same_id {
     const struct vreg *model;
 };
 
+/* The bounds of `link` applied to the bounds of the link's base value:
+ * base + off, or the zero-extended 32-bit base + off. */
+static void apply_link(struct bounds *b, unsigned kind, int64_t off)
+{
+    if (!kind && !off)
+        return;
+    struct bounds c;
+    ebpfvm__bounds_const(&c, (uint64_t)off);
+    ebpfvm__bounds_alu(b, &c, kind == ADD_CONST_32 ? EBPF_OP_ADD32_REG : EBPF_OP_ADD64_REG);
+}
+
+/* The kernel's sync_linked_regs for one register: a copy of the refined
+ * register (the same link) becomes it; a register linked to the same base
+ * by another link gets the bounds that link gives from the base's, which
+ * the refined register's bounds imply (an ADD_CONST_32 link's base fitted
+ * in 32 bits when it was made, so it is the 32-bit difference), and keeps
+ * its own link. */
 static void copy_scalar_if_same(struct vreg *reg, void *ud)
 {
     struct same_id *s = ud;
-    if (reg->type == SCALAR_VALUE && reg->id == s->id && reg != s->model)
-        *reg = *s->model;
+    const struct vreg *known = s->model;
+    if (reg->type != SCALAR_VALUE || reg->id != s->id || reg == known)
+        return;
+    if (reg->add_const == known->add_const && reg->off == known->off) {
+        *reg = *known;
+        return;
+    }
+    struct vreg linked = *reg;
+    *reg = *known;
+    apply_link(&reg->b, known->add_const, -(int64_t)known->off); /* the base */
+    apply_link(&reg->b, linked.add_const, linked.off);
+    reg->id = linked.id;
+    reg->off = linked.off;
+    reg->add_const = linked.add_const;
 }
 
 /* After refining a scalar with an id, its copies learn the same. */

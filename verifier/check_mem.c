@@ -208,12 +208,11 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
          * needed) so that what a branch learns about either reaches the
          * other; otherwise they are different numbers. */
         struct vreg sp = *value;
-        sp.id = 0;
+        ebpfvm__clear_scalar_id(&sp);
         if (valueno >= 0) {
             struct vreg *src = &env->cur->regs[valueno];
             if (reg_width(src) <= 8 * size) {
-                if (!src->id && !ebpfvm__bounds_is_const(&src->b))
-                    src->id = ebpfvm__new_id(env);
+                ebpfvm__assign_scalar_id_before_mov(env, src);
                 sp.id = src->id;
             }
         }
@@ -251,11 +250,11 @@ static void fill_narrow(struct vreg *dst, const struct vreg *spilled, unsigned s
         /* Zero extension, or a sign extension of a value below the sign
          * bit (the same thing). */
         if (reg_width(spilled) > bits)
-            dst->id = 0;
+            ebpfvm__clear_scalar_id(dst);
         ebpfvm__bounds_truncate(&dst->b, size);
         return;
     }
-    dst->id = 0;
+    ebpfvm__clear_scalar_id(dst);
     if (ebpfvm__bounds_is_const(&spilled->b)) {
         ebpfvm__bounds_const(&dst->b, ebpf_sext(spilled->b.var_off.value, bits));
         return;

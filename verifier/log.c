@@ -238,7 +238,10 @@ void ebpfvm__vlog_reg(struct venv *env, const struct vreg *reg)
     struct fields f = {{0}, 0};
     const char *sep = "";
     if (reg->id) {
-        field_add(&f, "id=%u", reg->id);
+        if (reg->add_const)
+            field_add(&f, "id=%u%+d", reg->id, reg->off);
+        else
+            field_add(&f, "id=%u", reg->id);
         sep = ",";
     }
     if (reg->ref_obj_id) {

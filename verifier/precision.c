@@ -98,6 +98,7 @@ static void transfer(const struct venv *env, uint32_t pc, uint16_t *regs, uint64
     case EBPF_FMT_ENDIAN:
     case EBPF_FMT_JA:
     case EBPF_FMT_JA32:
+    case EBPF_FMT_MAY_GOTO:
         break;
     case EBPF_FMT_LD_IMM64:
         R &= (uint16_t)~dst;
@@ -178,6 +179,7 @@ static uint16_t live_transfer(const struct venv *env, uint32_t pc, uint16_t L)
         return (uint16_t)(L | dst);
     case EBPF_FMT_JA:
     case EBPF_FMT_JA32:
+    case EBPF_FMT_MAY_GOTO:
         return L;
     case EBPF_FMT_LD_IMM64:
         return (uint16_t)(L & ~dst);
@@ -210,6 +212,7 @@ static void successors(const struct venv *env, uint32_t pc, uint32_t succ[2], un
         return;
     case EBPF_FMT_JMP_IMM:
     case EBPF_FMT_JMP_REG:
+    case EBPF_FMT_MAY_GOTO:
         succ[(*n)++] = pc + 1;
         succ[(*n)++] = d->u.target;
         return;

@@ -21,8 +21,12 @@
  *   - a scalar of the main frame whose value never reaches a check from
  *     this instruction on (precision.c: not in need_regs / need_slots)
  *     covers any scalar.
- * `exact` (used to detect an infinite loop against a state still being
- * explored) asks for identical registers and stack.
+ * `exact` (enum vexact) EXACT, used to detect an infinite loop against a
+ * state still being explored, asks for identical registers and stack (and
+ * may_goto depth); RANGE_WITHIN, used at a may_goto against a state still
+ * being explored, compares every register and slot (no liveness, since the
+ * old state's paths are not all known yet) and asks uninitialised
+ * registers and the kind of every stack byte to match.
  */
 #include <string.h>
 
@@ -32,6 +36,23 @@ void ebpfvm__mark_reg_not_init(struct vreg *reg)
 {
     memset(reg, 0, sizeof *reg);
     reg->type = NOT_INIT;
+}
+
+void ebpfvm__clear_scalar_id(struct vreg *reg)
+{
+    reg->id = 0;
+    reg->off = 0;
+    reg->add_const = 0;
+}
+
+void ebpfvm__assign_scalar_id_before_mov(struct venv *env, struct vreg *src)
+{
+    if (src->type != SCALAR_VALUE)
+        return;
+    if (src->add_const)
+        ebpfvm__clear_scalar_id(src);
+    if (!src->id && !ebpfvm__bounds_is_const(&src->b))
+        src->id = ebpfvm__new_id(env);
 }
 
 void ebpfvm__mark_reg_unknown(struct vreg *reg)
@@ -128,6 +149,7 @@ struct idmap {
     uint32_t cur_id[IDMAP_SIZE];
     unsigned n;
     bool strict; /* EBPFVM_VERIFY_STRICT: uninitialised stack is unreadable */
+    bool range_within; /* RANGE_WITHIN: uninitialised and slot kinds must match */
 };
 
 /* Record old -> cur; false when old already maps to another id. */
@@ -162,6 +184,7 @@ static bool regs_same(const struct vreg *a, const struct vreg *b)
     if (a->type == NOT_INIT)
         return true;
     return bounds_same(&a->b, &b->b) && a->map == b->map && a->off == b->off && a->id == b->id &&
+           a->add_const == b->add_const &&
            a->frameno == b->frameno &&
            a->ref_obj_id == b->ref_obj_id && a->range == b->range && a->mem_size == b->mem_size;
 }
@@ -169,13 +192,18 @@ static bool regs_same(const struct vreg *a, const struct vreg *b)
 static bool regsafe(const struct vreg *old, const struct vreg *cur, struct idmap *m, bool loose)
 {
     if (old->type == NOT_INIT)
-        return true;
+        return !m->range_within || cur->type == NOT_INIT;
     if (old->type != cur->type)
         return false;
     switch (old->type) {
     case SCALAR_VALUE:
         if (loose) /* its value never reaches a check (precision.c) */
             return true;
+        /* A link old relied on (r = base + off, or a plain copy) must be
+         * the same kind of link in cur, with the same offset. */
+        if ((old->add_const && (old->add_const != cur->add_const || old->off != cur->off)) ||
+            (old->id && !old->add_const && cur->add_const))
+            return false;
         return ebpfvm__bounds_within(&old->b, &cur->b) && idmap_check(m, old->id, cur->id);
     case PTR_TO_PACKET:
     case PTR_TO_PACKET_META:
@@ -200,6 +228,8 @@ static bool stacksafe(const uint8_t *old_stack, const struct vreg *old_spills, c
 {
     for (int k = 0; k < EBPF_STACK_SIZE; k++) {
         uint8_t o = old_stack[k], c = cur_stack[k];
+        if (m->range_within && o != c)
+            return false;
         if (o == STACK_INVALID)
             continue;
         if (o == STACK_MISC) {
@@ -250,15 +280,17 @@ static bool frames_safe(const struct vreg *ra, const uint8_t *sa, const struct v
     return stacksafe(sa, pa, sb, pb, m, loose_slots);
 }
 
-bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact, bool strict, uint16_t dead_regs,
-                          uint16_t loose_regs, uint64_t loose_slots)
+bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, enum vexact exact, bool strict,
+                          uint16_t dead_regs, uint16_t loose_regs, uint64_t loose_slots)
 {
     if (old->nrefs != cur->nrefs || old->curframe != cur->curframe)
         return false;
     for (uint32_t f = 0; f < old->curframe; f++)
         if (old->callers[f].callsite != cur->callers[f].callsite)
             return false;
-    if (exact) {
+    if (exact == EXACT) {
+        if (old->may_goto_depth != cur->may_goto_depth)
+            return false;
         if (!frames_same(old->regs, old->stack, old->spills, cur->regs, cur->stack, cur->spills))
             return false;
         for (uint32_t f = 0; f < old->curframe; f++) {
@@ -271,8 +303,9 @@ bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bo
     struct idmap m;
     m.n = 0;
     m.strict = strict;
+    m.range_within = exact == RANGE_WITHIN;
     /* Only the main frame is ever loosened (precision.c). */
-    if (old->curframe) {
+    if (old->curframe || exact == RANGE_WITHIN) {
         dead_regs = 0;
         loose_regs = 0;
         loose_slots = 0;

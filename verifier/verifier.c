@@ -136,11 +136,22 @@ static int is_state_visited(struct venv *env, uint32_t pc)
         loose_regs = (uint16_t)~env->need_regs[pc];
         loose_slots = ~env->need_slots[pc];
     }
+    bool force = env->prune_point[pc] == PRUNE_FORCE;
+    env->just_kept = NULL;
     for (struct vstate_list **link = &env->explored[pc], *sl; (sl = *link) != NULL;) {
         if (sl->st.branches) {
-            if (ebpfvm__states_equal(&sl->st, cur, true, env->strict, 0, 0, 0))
+            /* A may_goto loop head seen again after more fall-throughs,
+             * inside the values it had then: the earlier visit's paths
+             * cover this one's (the loop may stop at any iteration, so
+             * the jump path explored from there is every way out). */
+            if (force && sl->st.may_goto_depth != cur->may_goto_depth &&
+                ebpfvm__states_equal(&sl->st, cur, RANGE_WITHIN, env->strict, 0, 0, 0)) {
+                sl->hit_cnt++;
+                return 1;
+            }
+            if (ebpfvm__states_equal(&sl->st, cur, EXACT, env->strict, 0, 0, 0))
                 return ebpfvm__verr(env, "infinite loop detected at insn %u", pc);
-        } else if (ebpfvm__states_equal(&sl->st, cur, false, env->strict, dead_regs, loose_regs, loose_slots)) {
+        } else if (ebpfvm__states_equal(&sl->st, cur, NOT_EXACT, env->strict, dead_regs, loose_regs, loose_slots)) {
             sl->hit_cnt++;
             return 1;
         }
@@ -152,7 +163,7 @@ static int is_state_visited(struct venv *env, uint32_t pc)
          * tests/xdp/bounded_loops.c runs out of budget; with 128 it
          * processes exactly as many instructions as with no eviction, in a
          * fifth of the time). Only the search's length depends on it. */
-        unsigned allowed = sl->st.branches ? 3 : 128;
+        unsigned allowed = sl->st.branches ? (force ? 64 : 3) : 128;
         if (++sl->miss_cnt > sl->hit_cnt * allowed + allowed) {
             *link = sl->next;
             sl->next = env->retired;
@@ -168,7 +179,7 @@ static int is_state_visited(struct venv *env, uint32_t pc)
      * useful checkpoints (not keeping one only costs pruning). */
     if (env->nexplored[pc] >= EBPFVM_VERIFIER_MAX_STATES_PER_INSN ||
         env->total_states >= EBPFVM_VERIFIER_MAX_TOTAL_STATES ||
-        env->insn_processed - env->last_checkpoint_insn < 8)
+        (!force && env->insn_processed - env->last_checkpoint_insn < 8))
         return 0;
     env->last_checkpoint_insn = env->insn_processed;
     struct vstate_list *sl = ebpfvm__calloc(env->vm, 1, sizeof *sl);
@@ -183,6 +194,7 @@ static int is_state_visited(struct venv *env, uint32_t pc)
     env->explored[pc] = sl;
     cur->parent = &sl->st;
     cur->written = 0;
+    env->just_kept = &sl->st;
     env->nexplored[pc]++;
     if (env->nexplored[pc] > env->max_states_per_insn)
         env->max_states_per_insn = env->nexplored[pc];
@@ -500,6 +512,85 @@ out:
     return ret;
 }
 
+/* ------------------------------------------------------------- may_goto */
+
+static bool same_callsites(const struct vstate *a, const struct vstate *b)
+{
+    if (a->curframe != b->curframe)
+        return false;
+    for (uint32_t f = 0; f < a->curframe; f++)
+        if (a->callers[f].callsite != b->callers[f].callsite)
+            return false;
+    return true;
+}
+
+static bool bounds_equal(const struct bounds *a, const struct bounds *b)
+{
+    return a->smin == b->smin && a->smax == b->smax && a->umin == b->umin && a->umax == b->umax &&
+           a->s32_min == b->s32_min && a->s32_max == b->s32_max && a->u32_min == b->u32_min &&
+           a->u32_max == b->u32_max && ebpfvm__tnum_equals(a->var_off, b->var_off);
+}
+
+/* The kernel's maybe_widen_reg: a scalar that changed since the previous
+ * visit and whose value matters nowhere (not precise) becomes unknown, so
+ * that a counter nothing checks does not make every iteration new. */
+static void maybe_widen(const struct vreg *old, struct vreg *cur, bool precise)
+{
+    if (precise || old->type != SCALAR_VALUE || cur->type != SCALAR_VALUE)
+        return;
+    if (old->id == cur->id && bounds_equal(&old->b, &cur->b))
+        return;
+    ebpfvm__mark_reg_unknown(cur);
+}
+
+/* Widen the fall-through state q of the may_goto at pc against prev, the
+ * state of the previous visit. "Precise" is precision.c's need set at
+ * pc + 1, known for the main frame only: in a subprogram nothing widens. */
+static void widen_imprecise_scalars(struct venv *env, const struct vstate *prev, struct vstate *q, uint32_t pc)
+{
+    if (q->curframe || pc + 1 >= env->prog->main_end)
+        return;
+    if (env->need_dirty)
+        ebpfvm__precision_compute(env);
+    uint16_t need = env->need_regs[pc + 1];
+    uint64_t slots = env->need_slots[pc + 1];
+    for (unsigned r = 0; r < EBPF_REG_FP; r++)
+        maybe_widen(&prev->regs[r], &q->regs[r], (need >> r) & 1);
+    for (unsigned k = 0; k < NSLOTS; k++)
+        if (prev->stack[k * 8] == STACK_SPILL && q->stack[k * 8] == STACK_SPILL)
+            maybe_widen(&prev->spills[k], &q->spills[k], (slots >> k) & 1);
+}
+
+/*
+ * may_goto (the kernel's BPF_JCOND): at run time it falls through while the
+ * frame's budget of EBPF_MAY_GOTO_BUDGET lasts, then jumps. The verifier
+ * explores the jump first with the current state, and queues the
+ * fall-through with may_goto_depth + 1, widened against the previous visit
+ * of this instruction on the same path. The forced checkpoint here
+ * (cfg.c) lets a later visit be pruned by an earlier one whose ranges
+ * include it (is_state_visited), which is how such loops converge.
+ */
+static int check_may_goto(struct venv *env, uint32_t pc, uint32_t *next)
+{
+    const struct ebpf_insn *insn = &env->insns[pc];
+    if (insn->off == 0 || insn->imm || insn->dst_reg)
+        return ebpfvm__verr(env, "invalid may_goto off %d imm %d", insn->off, insn->imm);
+    const struct vstate *prev = NULL;
+    for (const struct vstate *p = env->cur->parent; p; p = p->parent)
+        if (p != env->just_kept && p->insn == pc && p->branches && same_callsites(p, env->cur)) {
+            prev = p;
+            break;
+        }
+    if (ebpfvm__push_branch(env, env->cur, pc + 1, pc))
+        return -1;
+    struct vstate *q = env->pending[env->npending - 1].st;
+    q->may_goto_depth++;
+    if (prev)
+        widen_imprecise_scalars(env, prev, q, pc);
+    *next = env->code[pc].u.target;
+    return 0;
+}
+
 static int do_check(struct venv *env)
 {
     uint32_t pc = 0;
@@ -564,6 +655,9 @@ static int do_check(struct venv *env)
         case EBPF_FMT_JA:
         case EBPF_FMT_JA32:
             next = d->u.target;
+            break;
+        case EBPF_FMT_MAY_GOTO:
+            err = check_may_goto(env, pc, &next);
             break;
         case EBPF_FMT_JMP_IMM:
         case EBPF_FMT_JMP_REG: {

@@ -63,7 +63,8 @@ struct bounds {
 struct vreg {
     struct bounds b;
     struct ebpfvm_map *map; /* CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE(_OR_NULL) */
-    int32_t off;            /* pointers: the fixed offset */
+    int32_t off;            /* pointers: the fixed offset; linked scalars
+                             * (add_const): the constant added */
     uint32_t id;            /* scalars: copies share it; pkt: same base;
                              * *_OR_NULL: the lookup's result */
     uint32_t ref_obj_id;    /* ring buffer memory: the reference to release */
@@ -71,9 +72,29 @@ struct vreg {
     uint32_t mem_size;      /* PTR_TO_MEM(_OR_NULL): bytes */
     uint8_t type;           /* enum vtype */
     uint8_t frameno;        /* PTR_TO_STACK: the frame whose stack it points to */
+    uint8_t add_const;      /* scalars: 0, or ADD_CONST_64 (this is the value
+                             * of id + off) or ADD_CONST_32 (its 32-bit sum,
+                             * zero-extended): the kernel's BPF_ADD_CONST
+                             * links (check_alu.c) */
 };
 
+enum { ADD_CONST_64 = 1, ADD_CONST_32 = 2 };
+
 enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL };
+
+/* venv->prune_point[pc]: 0 no pruning there; PRUNE_POINT compare and keep
+ * checkpoints by the usual heuristic; PRUNE_FORCE (may_goto) keep one at
+ * every visit. */
+enum { PRUNE_NONE = 0, PRUNE_POINT = 1, PRUNE_FORCE = 2 };
+
+/* How states_equal compares (the kernel's enum exact_level):
+ *   NOT_EXACT     inclusion, with dead and loose scalars skipped (pruning
+ *                 against a completed checkpoint);
+ *   RANGE_WITHIN  inclusion of every register and slot, uninitialised
+ *                 ones and slot kinds matched exactly (pruning against a
+ *                 checkpoint still in progress: a may_goto loop head);
+ *   EXACT         identical (infinite loop detection). */
+enum vexact { NOT_EXACT = 0, RANGE_WITHIN, EXACT };
 
 enum { MAX_REFS = 16, NSLOTS = EBPF_STACK_SIZE / 8 };
 
@@ -100,6 +121,7 @@ struct vstate {
     uint32_t nrefs;
     uint16_t written;               /* registers written since the last checkpoint */
     uint32_t curframe;              /* 0: the main program */
+    uint32_t may_goto_depth;        /* may_goto fall-throughs taken on this path */
     struct vframe *callers;         /* curframe saved frames, or NULL */
     /* Exploration bookkeeping (not part of the abstract state). */
     struct vstate *parent;          /* the checkpoint this state descends from */
@@ -146,6 +168,7 @@ struct venv {
     uint32_t npending, cap_pending;
     struct vstate_list **explored; /* per insn */
     struct vstate_list *retired;   /* evicted checkpoints, kept until the end (children may point to them) */
+    const struct vstate *just_kept; /* the checkpoint is_state_visited kept at this instruction, or NULL */
     uint32_t *nexplored;           /* per insn */
     uint8_t *prune_point;          /* per insn */
     uint8_t *access;               /* per insn: ACCESS_* */
@@ -222,6 +245,11 @@ EBPFVM_INTERNAL void ebpfvm__vlog_free(struct venv *env);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_unknown(struct vreg *reg);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_const(struct vreg *reg, uint64_t value);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_not_init(struct vreg *reg);
+/* A scalar no longer linked to others: no id, no constant offset. */
+EBPFVM_INTERNAL void ebpfvm__clear_scalar_id(struct vreg *reg);
+/* Before rX = rY (or a spill of rY): rY gets an id to share, a fresh one
+ * when it was itself rZ + const (links do not chain). */
+EBPFVM_INTERNAL void ebpfvm__assign_scalar_id_before_mov(struct venv *env, struct vreg *src);
 EBPFVM_INTERNAL void ebpfvm__mark_reg_ptr(struct vreg *reg, enum vtype type);
 /* A *_or_null register proven not NULL: map_value_or_null becomes
  * map_value, or map_ptr to the template when its map is a map-in-map (the
@@ -235,8 +263,8 @@ EBPFVM_INTERNAL bool ebpfvm__reg_is_pkt(const struct vreg *reg);
  * frame 0 in loose_regs (bit r) and loose_slots (spill slot k, bit k) are
  * compared by type only, its registers in dead_regs not at all
  * (precision.c); 0, 0, 0 compares everything. */
-EBPFVM_INTERNAL bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, bool exact, bool strict,
-                                          uint16_t dead_regs, uint16_t loose_regs, uint64_t loose_slots);
+EBPFVM_INTERNAL bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, enum vexact exact,
+                                          bool strict, uint16_t dead_regs, uint16_t loose_regs, uint64_t loose_slots);
 /* dst := a deep copy of src (callers included); dst's own callers are
  * freed first. Returns EBPFVM_ERR_NOMEM (dst unchanged) or 0. */
 EBPFVM_INTERNAL int ebpfvm__state_copy(struct venv *env, struct vstate *dst, const struct vstate *src);

@@ -145,6 +145,7 @@ static bool ends_block(const struct ebpfvm_dinsn *d)
     switch (format_of(d)) {
     case EBPF_FMT_JA:
     case EBPF_FMT_JA32:
+    case EBPF_FMT_MAY_GOTO:
     case EBPF_FMT_JMP_IMM:
     case EBPF_FMT_JMP_REG:
     case EBPF_FMT_EXIT:
@@ -275,7 +276,7 @@ static void flow_block(struct ctx_pass *p, size_t start)
             flow_to(p, d->u.target, &s);
             return;
         }
-        if (fmt == EBPF_FMT_JMP_IMM || fmt == EBPF_FMT_JMP_REG) {
+        if (fmt == EBPF_FMT_JMP_IMM || fmt == EBPF_FMT_JMP_REG || fmt == EBPF_FMT_MAY_GOTO) {
             flow_to(p, d->u.target, &s);
             if (next < prog->count)
                 flow_to(p, next, &s);

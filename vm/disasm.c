@@ -196,6 +196,7 @@ static void disasm_llvm(struct text *t, const struct ebpf_insn *insn, int form, 
         break;
     }
     case EBPF_FMT_JA: text_add(t, "goto %+d", insn->off); break;
+    case EBPF_FMT_MAY_GOTO: text_add(t, "may_goto %+d", insn->off); break;
     case EBPF_FMT_JA32: text_add(t, "gotol %+d", insn->imm); break;
     case EBPF_FMT_JMP_IMM:
         text_add(t, "if %c%u %s %d goto %+d", rp, dst, jmp_symbol[EBPF_OP(op) >> 4], insn->imm, insn->off);
@@ -269,7 +270,8 @@ static void disasm_asm(struct text *t, const struct ebpf_insn *insn, int form, u
         add_mem_asm(t, dst, insn->off);
         text_add(t, ", %%r%u", src);
         break;
-    case EBPF_FMT_JA: text_add(t, "%s %+d", f->mnemonic, insn->off); break;
+    case EBPF_FMT_JA:
+    case EBPF_FMT_MAY_GOTO: text_add(t, "%s %+d", f->mnemonic, insn->off); break;
     case EBPF_FMT_JA32: text_add(t, "%s %+d", f->mnemonic, insn->imm); break;
     case EBPF_FMT_JMP_IMM: text_add(t, "%s %%r%u, %d, %+d", f->mnemonic, dst, insn->imm, insn->off); break;
     case EBPF_FMT_JMP_REG: text_add(t, "%s %%r%u, %%r%u, %+d", f->mnemonic, dst, src, insn->off); break;

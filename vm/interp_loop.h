@@ -150,6 +150,14 @@
 #define HANDLE_EBPF_FMT_JA(id, opc, dval) INTERP_JUMP(insn->u.target);
 #define HANDLE_EBPF_FMT_JA32(id, opc, dval) INTERP_JUMP(insn->u.target);
 
+/* may_goto: fall through while the frame's loop budget lasts, then jump
+ * (every time after that, until the frame returns). */
+#define HANDLE_EBPF_FMT_MAY_GOTO(id, opc, dval)                                                          \
+    if (EBPFVM_UNLIKELY(loops[depth] == 0))                                                              \
+        INTERP_JUMP(insn->u.target);                                                                     \
+    loops[depth]--;                                                                                      \
+    INTERP_NEXT;
+
 /* Conditional jumps; the immediate operand is decoded into `off`. */
 #define HANDLE_EBPF_FMT_JMP_IMM(id, opc, dval)                                                           \
     if (ebpf_jmp_eval((opc), reg[insn->dst], (uint64_t)(int64_t)insn->off))                              \
@@ -186,6 +194,7 @@
         struct interp_frame *frame_ = &frames[depth++];                                                  \
         memcpy(frame_->callee_saved, &reg[6], sizeof frame_->callee_saved);                              \
         frame_->ret = insn + 1;                                                                          \
+        loops[depth] = EBPF_MAY_GOTO_BUDGET;                                                             \
         reg[EBPF_REG_FP] -= EBPF_STACK_SIZE;                                                             \
         if (depth > deepest) { /* first use of this frame in the run */                                 \
             memset((void *)(uintptr_t)(reg[EBPF_REG_FP] - EBPF_STACK_SIZE), 0, EBPF_STACK_SIZE);         \
@@ -253,6 +262,7 @@ static EBPFVM_INTERP_LOOP_ATTRS int INTERP_NAME(struct interp_run *run)
     struct interp_frame frames[EBPF_MAX_CALL_DEPTH];
     unsigned depth = 0;   /* index of the current frame */
     unsigned deepest = 0; /* deepest frame used so far (its stack is zeroed) */
+    uint32_t loops[EBPF_MAX_CALL_DEPTH]; /* each frame's may_goto budget left */
     uint64_t reg[EBPF_NREGS] = {0};
 #if INTERP_BUDGET
     uint64_t left = run->budget;
@@ -261,6 +271,7 @@ static EBPFVM_INTERP_LOOP_ATTRS int INTERP_NAME(struct interp_run *run)
     reg[1] = run->ctx;
     reg[2] = run->ctx_size;
     reg[EBPF_REG_FP] = run->stack_top;
+    loops[0] = EBPF_MAY_GOTO_BUDGET;
 
     vmdispatch_begin
     EBPF_INSN_FORMS(INTERP_CASE)
@@ -298,6 +309,7 @@ budget_exhausted:
 #undef HANDLE_EBPF_FMT_STX
 #undef HANDLE_EBPF_FMT_ATOMIC
 #undef HANDLE_EBPF_FMT_JA
+#undef HANDLE_EBPF_FMT_MAY_GOTO
 #undef HANDLE_EBPF_FMT_JA32
 #undef HANDLE_EBPF_FMT_JMP_IMM
 #undef HANDLE_EBPF_FMT_JMP_REG

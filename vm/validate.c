@@ -45,6 +45,7 @@ static unsigned format_fields(enum ebpf_insn_format fmt)
     case EBPF_FMT_STX: return USES_DST | USES_SRC | USES_OFF;
     case EBPF_FMT_ATOMIC: return USES_DST | USES_SRC | USES_OFF | USES_IMM;
     case EBPF_FMT_JA: return USES_OFF;
+    case EBPF_FMT_MAY_GOTO: return USES_OFF; /* src: the discriminator (0) */
     case EBPF_FMT_JA32: return USES_IMM;
     case EBPF_FMT_JMP_IMM: return USES_DST | USES_OFF | USES_IMM;
     case EBPF_FMT_JMP_REG: return USES_DST | USES_SRC | USES_OFF;
@@ -286,6 +287,7 @@ static int decode_insn(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog, size_t pc
         d->size = (uint8_t)ebpfvm__size_bytes(insn->opcode);
         break;
     case EBPF_FMT_JA:
+    case EBPF_FMT_MAY_GOTO:
         err = decode_jump(vm, prog, pc, insn->off, d);
         break;
     case EBPF_FMT_JA32:
@@ -314,6 +316,7 @@ static bool has_target(enum ebpf_insn_format fmt, const struct ebpfvm_dinsn *d)
     switch (fmt) {
     case EBPF_FMT_JA:
     case EBPF_FMT_JA32:
+    case EBPF_FMT_MAY_GOTO:
     case EBPF_FMT_JMP_IMM:
     case EBPF_FMT_JMP_REG:
         return true;

@@ -34,7 +34,10 @@ enum {
     EBPF_NREGS = 11,        /* r0..r10 */
     EBPF_REG_FP = 10,       /* read-only frame pointer */
     EBPF_STACK_SIZE = 512,  /* bytes of stack per frame */
-    EBPF_MAX_CALL_DEPTH = 8 /* frames, including the main program */
+    EBPF_MAX_CALL_DEPTH = 8, /* frames, including the main program */
+    /* may_goto: the times each frame's may_goto instructions fall through
+     * before they jump (the kernel's BPF_MAX_LOOPS, a per-call counter). */
+    EBPF_MAY_GOTO_BUDGET = 8 * 1024 * 1024
 };
 
 /* Instruction classes (low three bits of the opcode). */
@@ -189,6 +192,7 @@ enum ebpf_insn_format {
     EBPF_FMT_ATOMIC,    /* atomic op on *(size *)(dst + off) with src (imm: op)   */
     EBPF_FMT_JA,        /* pc += off                                              */
     EBPF_FMT_JA32,      /* pc += imm (gotol)                                      */
+    EBPF_FMT_MAY_GOTO,  /* pc += off once the frame's loop budget is spent        */
     EBPF_FMT_JMP_IMM,   /* if dst cond imm: pc += off                             */
     EBPF_FMT_JMP_REG,   /* if dst cond src: pc += off                             */
     EBPF_FMT_CALL,      /* helper (src 0, imm = id) or local (src 1, imm = rel)   */
@@ -324,6 +328,7 @@ enum ebpf_insn_group {
     /* JMP and JMP32 */                                                                                  \
     X(JA, 0x05u, EBPF_DISC_NONE, 0, "ja", EBPF_FMT_JA, EBPF_GROUP_BASE64, 1)                             \
     X(JA32, 0x06u, EBPF_DISC_NONE, 0, "ja32", EBPF_FMT_JA32, EBPF_GROUP_BASE32, 4)                       \
+    X(MAY_GOTO, 0xe5u, EBPF_DISC_SRC, 0, "may_goto", EBPF_FMT_MAY_GOTO, EBPF_GROUP_BASE64, 4)            \
     EBPF_X_JMP_PAIR(X, JEQ, EBPF_JMP_JEQ, "jeq", 1)                                                      \
     EBPF_X_JMP_PAIR(X, JGT, EBPF_JMP_JGT, "jgt", 1)                                                      \
     EBPF_X_JMP_PAIR(X, JGE, EBPF_JMP_JGE, "jge", 1)                                                      \

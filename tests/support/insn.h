@@ -86,6 +86,8 @@
 #define EBPF_JMP32_REG(op, dst, src, off) EBPF_RAW(EBPF_CLASS_JMP32 | EBPF_SRC_X | (op), dst, src, off, 0)
 #define EBPF_JA(off) EBPF_RAW(EBPF_CLASS_JMP | EBPF_JMP_JA, 0, 0, off, 0)
 #define EBPF_GOTOL(imm) EBPF_RAW(EBPF_CLASS_JMP32 | EBPF_JMP_JA, 0, 0, 0, imm)
+/* may_goto (the kernel's BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO = 0). */
+#define EBPF_MAY_GOTO(off) EBPF_RAW(0xe5, 0, 0, off, 0)
 
 /* ---- calls ---- */
 #define EBPF_CALL_HELPER(id) EBPF_RAW(EBPF_CLASS_JMP | EBPF_JMP_CALL, 0, EBPF_PSEUDO_CALL_HELPER, 0, id)

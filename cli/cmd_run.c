@@ -534,6 +534,7 @@ static const char *map_type_name(enum ebpfvm_map_type type)
     case EBPFVM_MAP_DEVMAP_HASH: return "devmap_hash";
     case EBPFVM_MAP_RINGBUF: return "ringbuf";
     case EBPFVM_MAP_USER_RINGBUF: return "user_ringbuf";
+    case EBPFVM_MAP_SK_STORAGE: return "sk_storage";
     }
     return "unknown";
 }

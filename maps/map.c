@@ -34,6 +34,7 @@ static const struct {
     {EBPFVM_MAP_RINGBUF, "ringbuf", &ebpfvm__ringbuf_ops},
     {EBPFVM_MAP_USER_RINGBUF, "user_ringbuf", &ebpfvm__user_ringbuf_ops},
     {EBPFVM_MAP_PERF_EVENT_ARRAY, "perf_event_array", &ebpfvm__perf_event_array_ops},
+    {EBPFVM_MAP_SK_STORAGE, "sk_storage", &ebpfvm__sk_storage_ops},
     {EBPFVM_MAP_ARRAY_OF_MAPS, "array_of_maps", &ebpfvm__array_of_maps_ops},
     {EBPFVM_MAP_HASH_OF_MAPS, "hash_of_maps", &ebpfvm__hash_of_maps_ops},
 };
@@ -383,10 +384,12 @@ static int check_inner_map(struct ebpfvm_map *map, const char *who, const void *
                          got, want);
 }
 
-/* Ring buffers have no elements: the API's element operations refuse them. */
-static bool is_ring(enum ebpfvm_map_type type)
+/* Types without elements the API can reach, which its element operations
+ * refuse: ring buffers (records, not elements) and sk_storage (its
+ * elements belong to sockets, which ebpfvm does not have). */
+static bool refuses_element_ops(enum ebpfvm_map_type type)
 {
-    return type == EBPFVM_MAP_RINGBUF || type == EBPFVM_MAP_USER_RINGBUF;
+    return type == EBPFVM_MAP_RINGBUF || type == EBPFVM_MAP_USER_RINGBUF || type == EBPFVM_MAP_SK_STORAGE;
 }
 
 /* Common argument checks of the element operations. */
@@ -398,7 +401,7 @@ static struct ebpfvm_map *map_for_op(ebpfvm_vm *vm, int fd, const char *op, cons
         return NULL;
     char who[80];
     map_name(map, who, sizeof who);
-    if (is_ring(map->type)) {
+    if (refuses_element_ops(map->type)) {
         ebpfvm__error(vm, EBPFVM_ERR_UNSUPP, "%s: %s is not supported on %s maps", who, op, map->type_name);
         return NULL;
     }
@@ -418,7 +421,7 @@ static int map_for_op_status(const ebpfvm_vm *vm, int fd)
 {
     if (fd < 0 || (uint32_t)fd >= vm->nmaps || !vm->maps[fd])
         return EBPFVM_ERR_NOENT;
-    if (is_ring(vm->maps[fd]->type))
+    if (refuses_element_ops(vm->maps[fd]->type))
         return EBPFVM_ERR_UNSUPP;
     return EBPFVM_ERR_INVAL;
 }

@@ -654,6 +654,38 @@ Test(elf_maps, ring_buffer_sizes_are_rounded_like_libbpf)
     ebpfvm_vm_destroy(vm);
 }
 
+/* An sk_storage map (declared as the kernel selftests do: int key, a
+ * struct value, BPF_F_NO_PREALLOC, no max_entries) does not keep the
+ * object from opening; a program that ignores it verifies, one that passes
+ * it to a helper is refused: no ebpfvm program type holds a socket. */
+Test(elf_maps, sk_storage_is_declared_but_refused_to_helpers)
+{
+    ebpfvm_vm *vm = new_vm();
+    ebpfvm_object *obj = open_ok(vm, "elf_sk_storage");
+    cr_assert_eq(ebpfvm_object_map_count(obj), 1);
+    cr_assert_eq(EBPFVM_MAP_SK_STORAGE, 24);
+    assert_map(vm, map_fd(obj, "sk_store"), EBPFVM_MAP_SK_STORAGE, 4, 16, 0, 0x1 /* BPF_F_NO_PREALLOC */,
+               "sk_store");
+
+    ebpfvm_prog *prog = NULL;
+    size_t idx = prog_index(obj, "xdp", "xdp_ignores_sk_storage");
+    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
+    if (!ebpfvm_prog_is_verified(prog))
+        cr_assert_eq(ebpfvm_prog_verify(prog, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert(ebpfvm_prog_is_verified(prog));
+
+    ebpfvm_prog *lookup = NULL;
+    idx = prog_index(obj, "xdp", "xdp_looks_up_sk_storage");
+    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &lookup), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_not(ebpfvm_prog_is_verified(lookup));
+    cr_assert_eq(ebpfvm_prog_verify(lookup, NULL), EBPFVM_ERR_VERIFY, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "cannot pass map_type 24 into func bpf_map_lookup_elem#1"), "%s",
+              ebpfvm_vm_errmsg(vm));
+    cr_assert_not(ebpfvm_prog_is_verified(lookup));
+    ebpfvm_object_close(obj);
+    ebpfvm_vm_destroy(vm);
+}
+
 Test(elf_maps, failed_open_leaves_no_maps)
 {
     ebpfvm_vm *vm = new_vm();

@@ -1,7 +1,8 @@
 /*
  * tests/test_maps.c - map creation checks and the element semantics of the
  * array, hash, per-CPU, LRU, prog array, devmap and xskmap types through
- * the public API; allocation failure; concurrency; the map helpers from
+ * the public API; sk_storage's creation rules and refused element
+ * operations; allocation failure; concurrency; the map helpers from
  * programs (LD_IMM64 src 1/2, checked and fast mode).
  */
 #include <pthread.h>
@@ -394,6 +395,76 @@ Test(maps_slots, devmap_hash_and_xskmap)
     cr_assert_eq(ebpfvm_map_lookup(vm, xsk, &key, &out), EBPFVM_ERR_NOENT);
     key = 4;
     cr_assert_eq(ebpfvm_map_update(vm, xsk, &key, &queue, 0), EBPFVM_ERR_RANGE);
+    ebpfvm_vm_destroy(vm);
+}
+
+/* ---------------------------------------------------------- sk_storage */
+
+/* BPF_F_NO_PREALLOC and BPF_F_CLONE, Linux's map flags. */
+#define SK_NO_PREALLOC 0x1u
+#define SK_CLONE 0x200u
+
+/* Create must fail with status and exactly the message text. */
+static void sk_storage_fails(uint32_t key_size, uint32_t value_size, uint32_t max_entries, uint32_t flags,
+                             int status, const char *text)
+{
+    ebpfvm_vm *vm = new_vm();
+    int err = create(vm, EBPFVM_MAP_SK_STORAGE, key_size, value_size, max_entries, flags, "sks");
+    cr_expect_eq(err, status, "status %d, want %d (%s)", err, status, ebpfvm_vm_errmsg(vm));
+    cr_expect_str_eq(ebpfvm_vm_errmsg(vm), text);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(maps_sk_storage, creation_rules)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq((int)EBPFVM_MAP_SK_STORAGE, 24);
+    int fd = must_create(vm, EBPFVM_MAP_SK_STORAGE, 4, 16, 0, SK_NO_PREALLOC, "sks");
+    struct ebpfvm_map_info info;
+    cr_assert_eq(ebpfvm_map_get_info(vm, fd, &info), 0);
+    cr_assert_eq(info.type, EBPFVM_MAP_SK_STORAGE);
+    cr_assert_eq(info.key_size, 4);
+    cr_assert_eq(info.value_size, 16);
+    cr_assert_eq(info.max_entries, 0);
+    cr_assert_eq(info.map_flags, SK_NO_PREALLOC);
+    /* BPF_F_CLONE may join; the largest value the kernel allows (x86-64). */
+    must_create(vm, EBPFVM_MAP_SK_STORAGE, 4, 65407, 0, SK_NO_PREALLOC | SK_CLONE, "clone");
+    ebpfvm_vm_destroy(vm);
+
+    sk_storage_fails(4, 16, 0, 0, EBPFVM_ERR_INVAL,
+                     "map 'sks': map_flags 0x0 is invalid for sk_storage: must include BPF_F_NO_PREALLOC");
+    sk_storage_fails(4, 16, 0, SK_CLONE, EBPFVM_ERR_INVAL,
+                     "map 'sks': map_flags 0x200 is invalid for sk_storage: must include BPF_F_NO_PREALLOC");
+    sk_storage_fails(4, 16, 0, SK_NO_PREALLOC | 0x8 /* BPF_F_RDONLY */, EBPFVM_ERR_INVAL,
+                     "map 'sks': map_flags 0x9 is invalid for sk_storage: unknown flag");
+    sk_storage_fails(4, 16, 1, SK_NO_PREALLOC, EBPFVM_ERR_INVAL,
+                     "map 'sks': max_entries 1 is invalid for sk_storage: must be 0 (one value per socket)");
+    sk_storage_fails(8, 16, 0, SK_NO_PREALLOC, EBPFVM_ERR_INVAL,
+                     "map 'sks': key_size 8 is invalid for sk_storage: must be 4 (a socket fd)");
+    sk_storage_fails(0, 16, 0, SK_NO_PREALLOC, EBPFVM_ERR_INVAL,
+                     "map 'sks': key_size 0 is invalid for sk_storage: must be 4 (a socket fd)");
+    sk_storage_fails(4, 0, 0, SK_NO_PREALLOC, EBPFVM_ERR_INVAL, "map 'sks': value_size 0 is invalid for sk_storage");
+    sk_storage_fails(4, 65408, 0, SK_NO_PREALLOC, EBPFVM_ERR_RANGE,
+                     "map 'sks': value_size 65408 is invalid for sk_storage: at most 65407 bytes");
+}
+
+Test(maps_sk_storage, element_operations_are_refused)
+{
+    ebpfvm_vm *vm = new_vm();
+    int fd = must_create(vm, EBPFVM_MAP_SK_STORAGE, 4, 8, 0, SK_NO_PREALLOC, "sks");
+    uint32_t key = 0, next = 0;
+    uint64_t value = 0;
+    cr_assert_eq(ebpfvm_map_lookup(vm, fd, &key, &value), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': lookup is not supported on sk_storage maps");
+    cr_assert_eq(ebpfvm_map_update(vm, fd, &key, &value, EBPFVM_ANY), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': update is not supported on sk_storage maps");
+    cr_assert_eq(ebpfvm_map_delete(vm, fd, &key), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': delete is not supported on sk_storage maps");
+    cr_assert_eq(ebpfvm_map_get_next_key(vm, fd, NULL, &next), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': get_next_key is not supported on sk_storage maps");
+    /* refused before the arguments are looked at */
+    cr_assert_eq(ebpfvm_map_lookup(vm, fd, NULL, NULL), EBPFVM_ERR_UNSUPP);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': lookup is not supported on sk_storage maps");
     ebpfvm_vm_destroy(vm);
 }
 

@@ -391,6 +391,9 @@ enum ebpfvm_map_type {
     EBPFVM_MAP_HASH_OF_MAPS = 13,
     EBPFVM_MAP_DEVMAP = 14,
     EBPFVM_MAP_XSKMAP = 17,
+    /* Socket-local storage; ebpfvm's program types never hold a socket,
+     * so programs can declare it but no helper takes it. */
+    EBPFVM_MAP_SK_STORAGE = 24,
     EBPFVM_MAP_DEVMAP_HASH = 25,
     EBPFVM_MAP_RINGBUF = 27,
     /* A ring buffer user space produces into and programs drain; ebpfvm

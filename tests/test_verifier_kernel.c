@@ -189,6 +189,9 @@ static const struct kcase cases[] = {
           EBPF_ALU64_REG(EBPF_ALU_ADD, 7, 6), EBPF_LDX_MEM(EBPF_SIZE_B, 1, 7, 0), EBPF_JA(-6), EBPF_MOV64_IMM(0, 2),
           EBPF_EXIT()),
     KCASE("may_goto_self", EBPF_MOV64_IMM(0, 0), EBPF_MAY_GOTO(-1), EBPF_EXIT()),
+    /* (bpf_loop is compared on tests/xdp/loop_callback.c, test_xdp_kernel:
+     * the kernel wants BTF func_info for a callback, which raw bytecode
+     * lacks - "missing btf func_info"; ebpfvm does not ask for it.) */
     KCASE("eth_proto", XDP_PROLOGUE, EBPF_MOV64_REG(4, 2), EBPF_ALU64_IMM(EBPF_ALU_ADD, 4, 14),
           EBPF_JMP_REG(EBPF_JMP_JGT, 4, 3, 4), EBPF_LDX_MEM(EBPF_SIZE_H, 0, 2, 12),
           EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 8, 2), EBPF_MOV64_IMM(0, 1), EBPF_EXIT(), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),

@@ -977,8 +977,6 @@ Test(verifier_progs, unsupported_features)
 {
     struct ebpf_insn q[] = {EBPF_MOV64_IMM(0, 2), EBPF_CALLX(0), EBPF_EXIT()};
     expect_reject(q, EBPF_NWORDS(q), MEM, 0, EBPFVM_ERR_UNSUPP, "callx is not supported");
-    struct ebpf_insn f[] = {EBPF_LD_FUNC(1, 1), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()};
-    expect_reject(f, EBPF_NWORDS(f), MEM, 0, EBPFVM_ERR_UNSUPP, "ld_imm64 with src_reg 4 is not supported");
 }
 
 /* ---------------------------------------------------- bpf-to-bpf calls */

@@ -123,6 +123,7 @@ static const struct xdp_case cases[] = {
     {"tests/xdp", "atomics", "atomics", {{0}}, {{0}}},
     {"tests/xdp", "lru_percpu", "lru_percpu", {{0}}, {{0}}},
     {"tests/xdp", "adjust_limits", "adjust_limits", {{0}}, {{0}}},
+    {"tests/xdp", "loop_callback", "loop_callback", {{0}}, {{0}}},
 };
 
 /*
@@ -744,6 +745,7 @@ XDP_CASE(icmp_echo)
 XDP_CASE(atomics)
 XDP_CASE(lru_percpu)
 XDP_CASE(adjust_limits)
+XDP_CASE(loop_callback)
 
 /* Every case has a test and the corpus is as large as promised. */
 Test(xdp_kernel, case_table_covers_the_corpus)

@@ -33,11 +33,17 @@ static int cmp_u32(const void *a, const void *b)
 
 /* env->subprog_start (sorted, unique, 0 first) and a zeroed subprog_depth.
  * Call targets are inside the program (checked before). */
+static bool is_func_ref(const struct venv *env, uint32_t pc)
+{
+    return env->code[pc].form == EBPF_OP_LDDW && env->code[pc].src == EBPF_PSEUDO_FUNC;
+}
+
 static int find_subprogs(struct venv *env)
 {
     uint32_t n = 1;
     for (uint32_t pc = 0; pc < env->count; pc++)
-        if (env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL)
+        if ((env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL) ||
+            is_func_ref(env, pc))
             n++;
     env->subprog_start = ebpfvm__calloc(env->vm, n, sizeof *env->subprog_start);
     env->subprog_depth = ebpfvm__calloc(env->vm, n, sizeof *env->subprog_depth);
@@ -45,9 +51,12 @@ static int find_subprogs(struct venv *env)
         return EBPFVM_ERR_NOMEM;
     uint32_t k = 0;
     env->subprog_start[k++] = 0;
-    for (uint32_t pc = 0; pc < env->count; pc++)
+    for (uint32_t pc = 0; pc < env->count; pc++) {
         if (env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL)
             env->subprog_start[k++] = (uint32_t)((int64_t)pc + 1 + env->insns[pc].imm);
+        else if (is_func_ref(env, pc)) /* a callback: a function too */
+            env->subprog_start[k++] = (uint32_t)env->code[pc].u.uimm;
+    }
     qsort(env->subprog_start, k, sizeof *env->subprog_start, cmp_u32);
     uint32_t u = 0;
     for (uint32_t i = 0; i < k; i++)
@@ -116,6 +125,15 @@ int ebpfvm__check_cfg(struct venv *env)
         case EBPF_FMT_CALL:
             if (d->src == EBPF_PSEUDO_CALL_LOCAL)
                 succ[nsucc++] = (int64_t)pc + 1 + env->insns[pc].imm;
+            /* A helper that calls a function back: the kernel's forced
+             * checkpoint where its iterations converge. */
+            if (d->src == EBPF_PSEUDO_CALL_HELPER && ebpfvm__helper_calls_back(env->insns[pc].imm))
+                env->prune_point[pc] = PRUNE_CALLBACK;
+            break;
+        case EBPF_FMT_LD_IMM64:
+            /* A function's address: its code is reachable (as a callee). */
+            if (d->src == EBPF_PSEUDO_FUNC)
+                succ[nsucc++] = (int64_t)d->u.uimm;
             break;
         default:
             break;
@@ -138,7 +156,9 @@ int ebpfvm__check_cfg(struct venv *env)
                 err = ebpfvm__verr(env, "jump into the middle of ldimm64 insn %lld", (long long)t);
                 break;
             }
-            if (fmt != EBPF_FMT_CALL || i > 0 || d->src != EBPF_PSEUDO_CALL_LOCAL) {
+            bool callee = (fmt == EBPF_FMT_CALL && d->src == EBPF_PSEUDO_CALL_LOCAL) ||
+                          (fmt == EBPF_FMT_LD_IMM64 && d->src == EBPF_PSEUDO_FUNC);
+            if (!callee || i > 0) {
                 if (t != (int64_t)pc + insn_words(env, pc) && !env->prune_point[t])
                     env->prune_point[t] = 1;
             }

@@ -68,6 +68,7 @@ static int adjust_ptr(struct venv *env, unsigned dstno, struct vreg *dst, const 
             return 0;
         return ebpfvm__verr(env, "R%u pointer arithmetic on %s prohibited", dstno, tname);
     case PTR_TO_PACKET_END:
+    case PTR_TO_FUNC:
         return ebpfvm__verr(env, "R%u pointer arithmetic on %s prohibited", dstno, tname);
     case PTR_TO_MAP_VALUE_OR_NULL:
     case PTR_TO_MEM_OR_NULL:
@@ -350,6 +351,11 @@ int ebpfvm__check_ld_imm64(struct venv *env, uint32_t pc)
         }
         break;
     }
+    case EBPF_PSEUDO_FUNC:
+        /* A function of the program, for a helper's callback argument. */
+        ebpfvm__mark_reg_ptr(dst, PTR_TO_FUNC);
+        dst->off = (int32_t)env->code[pc].u.uimm;
+        break;
     default:
         env->err = EBPFVM_ERR_UNSUPP;
         return ebpfvm__verr(env, "ld_imm64 with src_reg %u is not supported by the verifier", insn->src_reg);

@@ -398,6 +398,9 @@ static int check_size_arg(struct venv *env, unsigned regno, bool zero_ok, bool w
     return check_mem_arg(env, regno - 1, size->b.umax, write);
 }
 
+static int push_callback(struct venv *env, uint32_t pc);
+static int invalid_r0_range(struct venv *env, const char *what, const struct vreg *r0, int64_t lo, int64_t hi);
+
 static bool map_helper(int32_t id)
 {
     return id == EBPF_HELPER_map_lookup_elem || id == EBPF_HELPER_map_update_elem ||
@@ -448,6 +451,7 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
             map = reg->map;
             if ((map_helper(id) && (map->type == EBPFVM_MAP_RINGBUF || map->type == EBPFVM_MAP_PROG_ARRAY)) ||
                 map->type == EBPFVM_MAP_USER_RINGBUF || /* only bpf_user_ringbuf_drain, not provided */
+                map->type == EBPFVM_MAP_SK_STORAGE ||   /* only bpf_sk_storage_*, not provided */
                 (map->inner_meta && id != EBPF_HELPER_map_lookup_elem) || /* map-in-map: lookup only */
                 (ringbuf_helper(id) && map->type != EBPFVM_MAP_RINGBUF))
                 return ebpfvm__verr(env, "cannot pass map_type %d into func bpf_%s#%d", (int)map->type,
@@ -509,6 +513,16 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
             if (expect_type(env, regno, PTR_TO_STACK, "fp"))
                 return -1;
             break;
+        case EBPFVM_ARG_PTR_TO_STACK_OR_NULL:
+            if (reg->type == SCALAR_VALUE && ebpfvm__bounds_is_const(&reg->b) && reg->b.var_off.value == 0)
+                break;
+            if (expect_type(env, regno, PTR_TO_STACK, "fp"))
+                return -1;
+            break;
+        case EBPFVM_ARG_PTR_TO_FUNC:
+            if (expect_type(env, regno, PTR_TO_FUNC, "func"))
+                return -1;
+            break;
         case EBPFVM_ARG_PTR_TO_LONG:
             /* 8 writable bytes (uninitialised allowed; on the stack they
              * are initialised after the call), then strict alignment: the
@@ -524,6 +538,8 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
         }
     }
 
+    if (ebpfvm__helper_calls_back(id) && push_callback(env, pc))
+        return -1;
     if (release) {
         struct ref_release r = {release};
         ebpfvm__state_for_each_reg(st, invalidate_ref, &r);
@@ -586,34 +602,17 @@ int ebpfvm__check_exit(struct venv *env, uint32_t pc)
         return ebpfvm__verr(env, "At program exit the register R0 is not a known value (%s)",
                             ebpfvm__reg_type_name(r0));
     if (env->desc && env->desc->ret_checked &&
-        (r0->b.smin < env->desc->ret_min || r0->b.smax > env->desc->ret_max)) {
-        char text[200];
-        size_t n = 0;
-        bool unknown = true;
-        n += (size_t)snprintf(text + n, sizeof text - n, "At program exit the register R0 has");
-        if (r0->b.smin > INT64_MIN) {
-            n += (size_t)snprintf(text + n, sizeof text - n, " smin=%lld", (long long)r0->b.smin);
-            unknown = false;
-        }
-        if (r0->b.smax < INT64_MAX && n < sizeof text) {
-            n += (size_t)snprintf(text + n, sizeof text - n, " smax=%lld", (long long)r0->b.smax);
-            unknown = false;
-        }
-        if (unknown && n < sizeof text)
-            n += (size_t)snprintf(text + n, sizeof text - n, " unknown scalar value");
-        if (n < sizeof text)
-            snprintf(text + n, sizeof text - n, " should have been in [%lld, %lld]", (long long)env->desc->ret_min,
-                     (long long)env->desc->ret_max);
-        return ebpfvm__verr(env, "%s", text);
-    }
+        (r0->b.smin < env->desc->ret_min || r0->b.smax > env->desc->ret_max))
+        return invalid_r0_range(env, "At program exit", r0, env->desc->ret_min, env->desc->ret_max);
     return 0;
 }
 
 /* ------------------------------------------------ bpf-to-bpf calls */
 
-int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next)
+/* Push st's running frame (left by the call at pc) and start a callee's:
+ * r1-r5 as they are, its own frame pointer, everything else unknown. */
+static int enter_frame(struct venv *env, struct vstate *st, uint32_t pc)
 {
-    struct vstate *st = env->cur;
     if (st->curframe + 1 >= EBPF_MAX_CALL_DEPTH)
         return ebpfvm__verr(env, "the call stack of %u frames is too deep", st->curframe + 2);
     struct vframe *callers = ebpfvm__alloc(env->vm, (st->curframe + 1) * sizeof *callers);
@@ -628,11 +627,13 @@ int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next)
     memcpy(saved->stack, st->stack, sizeof saved->stack);
     memcpy(saved->spills, st->spills, sizeof saved->spills);
     saved->callsite = pc;
+    saved->callback_depth = st->callback_depth;
+    saved->in_callback = st->in_callback;
     ebpfvm__free(env->vm, st->callers);
     st->callers = callers;
     st->curframe++;
-    /* The callee: r1-r5 as the caller left them, its own frame pointer,
-     * everything else unknown. */
+    st->callback_depth = 0;
+    st->in_callback = 0;
     ebpfvm__mark_reg_not_init(&st->regs[0]);
     for (int r = 6; r < EBPF_NREGS; r++)
         ebpfvm__mark_reg_not_init(&st->regs[r]);
@@ -640,8 +641,74 @@ int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next)
     st->regs[EBPF_REG_FP].frameno = (uint8_t)st->curframe;
     memset(st->stack, STACK_INVALID, sizeof st->stack);
     memset(st->spills, 0, sizeof st->spills);
+    return 0;
+}
+
+int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next)
+{
+    if (enter_frame(env, env->cur, pc))
+        return -1;
     *next = env->code[pc].u.target;
     return 0;
+}
+
+/*
+ * bpf_loop(nr, callback, ctx, flags) at pc, its arguments checked: the
+ * kernel's push_callback_call. The current path goes on past the call as
+ * if the loop ran no more iterations; a copy of the state is queued that
+ * enters the callback (r1 = the index, unknown; r2 = ctx) with this
+ * frame's callback_depth one higher. The callback's exit comes back to
+ * this call with its effects (ebpfvm__check_return), which queues the next
+ * iteration, until callback_depth reaches nr's upper bound or the state at
+ * the call repeats inside an earlier one's ranges (verifier.c prunes it).
+ */
+static int push_callback(struct venv *env, uint32_t pc)
+{
+    struct vstate *st = env->cur;
+    const struct vreg *nr = &st->regs[1];
+    if (st->callback_depth >= nr->b.umax) {
+        st->callback_depth = 0; /* the kernel's "bpf_loop iteration limit reached" */
+        return 0;
+    }
+    uint32_t target = (uint32_t)st->regs[2].off;
+    if (ebpfvm__push_branch(env, st, target, pc))
+        return -1;
+    struct vstate *cb = env->pending[env->npending - 1].st;
+    struct vreg ctx = cb->regs[3];
+    cb->callback_depth++;
+    if (enter_frame(env, cb, pc))
+        return -1;
+    cb->in_callback = 1;
+    cb->callback_unroll_depth++;
+    ebpfvm__mark_reg_unknown(&cb->regs[1]);
+    cb->regs[2] = ctx;
+    for (int r = 3; r <= 5; r++)
+        ebpfvm__mark_reg_not_init(&cb->regs[r]);
+    st->callback_depth = 0;
+    return 0;
+}
+
+/* "<what> the register R0 has smin=.. smax=.. should have been in [lo, hi]"
+ * (the kernel's verbose_invalid_scalar). */
+static int invalid_r0_range(struct venv *env, const char *what, const struct vreg *r0, int64_t lo, int64_t hi)
+{
+    char text[200];
+    size_t n = 0;
+    bool unknown = true;
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s the register R0 has", what);
+    if (r0->b.smin > INT64_MIN) {
+        n += (size_t)snprintf(text + n, sizeof text - n, " smin=%lld", (long long)r0->b.smin);
+        unknown = false;
+    }
+    if (r0->b.smax < INT64_MAX && n < sizeof text) {
+        n += (size_t)snprintf(text + n, sizeof text - n, " smax=%lld", (long long)r0->b.smax);
+        unknown = false;
+    }
+    if (unknown && n < sizeof text)
+        n += (size_t)snprintf(text + n, sizeof text - n, " unknown scalar value");
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n, " should have been in [%lld, %lld]", (long long)lo, (long long)hi);
+    return ebpfvm__verr(env, "%s", text);
 }
 
 int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
@@ -653,16 +720,40 @@ int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
     struct vreg r0 = st->regs[0];
     if (r0.type == PTR_TO_STACK)
         return ebpfvm__verr(env, "cannot return stack pointer to the caller");
+    bool callback = st->in_callback;
+    if (callback) {
+        /* A bpf_loop callback returns 0 (go on) or 1 (stop). */
+        if (ebpfvm__check_reg_read(env, 0))
+            return -1;
+        if (r0.type != SCALAR_VALUE)
+            return ebpfvm__verr(env, "R0 not a scalar value");
+        if (r0.b.smin < 0 || r0.b.smax > 1)
+            return invalid_r0_range(env, "At callback return", &r0, 0, 1);
+    }
     struct vframe *saved = &st->callers[st->curframe - 1];
     memcpy(st->regs, saved->regs, sizeof st->regs);
     memcpy(st->stack, saved->stack, sizeof st->stack);
     memcpy(st->spills, saved->spills, sizeof st->spills);
-    *next = saved->callsite + 1;
-    st->curframe--;
+    st->callback_depth = saved->callback_depth;
+    st->in_callback = saved->in_callback;
+    uint32_t callsite = saved->callsite;
+    st->curframe--; /* saved is freed below when it was the last caller */
     if (!st->curframe) {
         ebpfvm__free(env->vm, st->callers);
         st->callers = NULL;
     }
+    if (callback) {
+        /* Back to the helper call with the caller's registers as they
+         * were: it runs again and queues the next iteration. Scalars the
+         * iterations change and nothing checks are widened against the
+         * previous visit of the call. */
+        *next = callsite;
+        const struct vstate *prev = ebpfvm__find_prev_entry(env, st, *next, NULL);
+        if (prev)
+            ebpfvm__widen_imprecise_scalars(env, prev, st, *next);
+        return 0;
+    }
+    *next = callsite + 1;
     st->regs[0] = r0;
     for (int r = 1; r <= 5; r++)
         ebpfvm__mark_reg_not_init(&st->regs[r]);

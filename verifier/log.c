@@ -126,6 +126,7 @@ const char *ebpfvm__vtype_name(uint8_t type)
     case PTR_TO_MAP_VALUE_OR_NULL: return "map_value_or_null";
     case PTR_TO_MEM: return "mem";
     case PTR_TO_MEM_OR_NULL: return "mem_or_null";
+    case PTR_TO_FUNC: return "func";
     default: return "unknown";
     }
 }

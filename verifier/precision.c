@@ -26,7 +26,8 @@
  * follows the same paths: their deciding values are compared exactly).
  *
  * Conservative points (Invariants):
- *   - code after a bpf-to-bpf call, atomics, LD_ABS/LD_IND, and every
+ *   - bpf-to-bpf calls and helpers that run a callback (bpf_loop: the
+ *     callback reads the caller's stack), atomics, LD_ABS/LD_IND, and every
  *     instruction of a subprogram need everything; states in a callee are
  *     never relaxed;
  *   - a load or store through a stack pointer other than r10 (recorded
@@ -135,10 +136,10 @@ static void transfer(const struct venv *env, uint32_t pc, uint16_t *regs, uint64
         R |= dst | src;
         break;
     case EBPF_FMT_CALL:
-        if (env->code[pc].src == EBPF_PSEUDO_CALL_HELPER) {
+        if (env->code[pc].src == EBPF_PSEUDO_CALL_HELPER && !ebpfvm__helper_calls_back(insn->imm)) {
             R &= (uint16_t)~0x3fu;  /* r0-r5 are written by the call */
             R |= 0x3eu;             /* r1-r5 are its arguments */
-        } else {
+        } else { /* a bpf-to-bpf call, or a helper that runs a callback */
             everything = true;
         }
         break;

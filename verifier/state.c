@@ -288,8 +288,16 @@ bool ebpfvm__states_equal(const struct vstate *old, const struct vstate *cur, en
     for (uint32_t f = 0; f < old->curframe; f++)
         if (old->callers[f].callsite != cur->callers[f].callsite)
             return false;
+    /* A state that queued more callback iterations from a frame covers no
+     * state that queued fewer (the kernel's func_states_equal). */
+    if (old->callback_depth > cur->callback_depth)
+        return false;
+    for (uint32_t f = 0; f < old->curframe; f++)
+        if (old->callers[f].callback_depth > cur->callers[f].callback_depth)
+            return false;
     if (exact == EXACT) {
-        if (old->may_goto_depth != cur->may_goto_depth)
+        if (old->may_goto_depth != cur->may_goto_depth ||
+            old->callback_unroll_depth != cur->callback_unroll_depth)
             return false;
         if (!frames_same(old->regs, old->stack, old->spills, cur->regs, cur->stack, cur->spills))
             return false;

@@ -136,10 +136,21 @@ static int is_state_visited(struct venv *env, uint32_t pc)
         loose_regs = (uint16_t)~env->need_regs[pc];
         loose_slots = ~env->need_slots[pc];
     }
-    bool force = env->prune_point[pc] == PRUNE_FORCE;
+    bool force = env->prune_point[pc] >= PRUNE_FORCE;
+    bool calls_back = env->prune_point[pc] == PRUNE_CALLBACK;
     env->just_kept = NULL;
     for (struct vstate_list **link = &env->explored[pc], *sl; (sl = *link) != NULL;) {
-        if (sl->st.branches) {
+        if (sl->st.branches && calls_back) {
+            /* A helper call that runs a callback, reached again after
+             * more callback visits: one inside the earlier state's ranges
+             * is covered by it (the kernel's calls_callback case; coming
+             * back unchanged is how the iteration converges, not an
+             * infinite loop). */
+            if (ebpfvm__states_equal(&sl->st, cur, RANGE_WITHIN, env->strict, 0, 0, 0)) {
+                sl->hit_cnt++;
+                return 1;
+            }
+        } else if (sl->st.branches) {
             /* A may_goto loop head seen again after more fall-throughs,
              * inside the values it had then: the earlier visit's paths
              * cover this one's (the loop may stop at any iteration, so
@@ -384,9 +395,18 @@ static uint32_t subprog_end(const struct venv *env, uint32_t subprog)
     return subprog + 1 < env->nsubprogs ? env->subprog_start[subprog + 1] : env->count;
 }
 
+/* A bpf-to-bpf call, or (like the kernel) the address of a function taken
+ * for a helper's callback: its frame goes below this one. */
 static bool is_local_call(const struct venv *env, uint32_t pc)
 {
-    return env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL;
+    return (env->code[pc].form == EBPF_OP_CALL && env->code[pc].src == EBPF_PSEUDO_CALL_LOCAL) ||
+           (env->code[pc].form == EBPF_OP_LDDW && env->code[pc].src == EBPF_PSEUDO_FUNC);
+}
+
+static uint32_t callee_of(const struct venv *env, uint32_t pc)
+{
+    const struct ebpfvm_dinsn *d = &env->code[pc];
+    return ebpfvm__subprog_of(env, d->form == EBPF_OP_LDDW ? (uint32_t)d->u.uimm : d->u.target);
 }
 
 static uint32_t sat_add(uint32_t a, uint32_t b)
@@ -421,7 +441,7 @@ static int subtree_bounds(struct venv *env, uint32_t *need, uint32_t *height)
             pc++;
         if (pc < end) {
             sp_pc[top - 1] = pc + 1;
-            uint32_t c = ebpfvm__subprog_of(env, env->code[pc].u.target);
+            uint32_t c = callee_of(env, pc);
             if (mark[c] == 1) {
                 need[s] = height[s] = SUBTREE_INF;
             } else if (mark[c] == 2) {
@@ -474,7 +494,7 @@ static int check_max_stack_depth(struct venv *env, uint32_t *fail_pc)
                 pc++;
                 continue;
             }
-            uint32_t c = ebpfvm__subprog_of(env, env->code[pc].u.target);
+            uint32_t c = callee_of(env, pc);
             /* Nothing below this call can fail: the kernel's walk would
              * come back from it with no error. */
             if (sat_add(depth, need[c]) <= EBPF_STACK_SIZE && sat_add(frame, height[c]) < EBPF_MAX_CALL_DEPTH) {
@@ -524,6 +544,16 @@ static bool same_callsites(const struct vstate *a, const struct vstate *b)
     return true;
 }
 
+const struct vstate *ebpfvm__find_prev_entry(const struct venv *env, const struct vstate *st, uint32_t pc,
+                                             const struct vstate *skip)
+{
+    (void)env;
+    for (const struct vstate *p = st->parent; p; p = p->parent)
+        if (p != skip && p->insn == pc && p->branches && same_callsites(p, st))
+            return p;
+    return NULL;
+}
+
 static bool bounds_equal(const struct bounds *a, const struct bounds *b)
 {
     return a->smin == b->smin && a->smax == b->smax && a->umin == b->umin && a->umax == b->umax &&
@@ -543,17 +573,17 @@ static void maybe_widen(const struct vreg *old, struct vreg *cur, bool precise)
     ebpfvm__mark_reg_unknown(cur);
 }
 
-/* Widen the fall-through state q of the may_goto at pc against prev, the
- * state of the previous visit. "Precise" is precision.c's need set at
- * pc + 1, known for the main frame only: in a subprogram nothing widens. */
-static void widen_imprecise_scalars(struct venv *env, const struct vstate *prev, struct vstate *q, uint32_t pc)
+/* Widen st (about to run pc) against prev, the state of an earlier visit.
+ * "Precise" is precision.c's need set at pc, known for the main frame
+ * only: in a subprogram nothing widens. */
+void ebpfvm__widen_imprecise_scalars(struct venv *env, const struct vstate *prev, struct vstate *q, uint32_t pc)
 {
-    if (q->curframe || pc + 1 >= env->prog->main_end)
+    if (q->curframe || pc >= env->prog->main_end)
         return;
     if (env->need_dirty)
         ebpfvm__precision_compute(env);
-    uint16_t need = env->need_regs[pc + 1];
-    uint64_t slots = env->need_slots[pc + 1];
+    uint16_t need = env->need_regs[pc];
+    uint64_t slots = env->need_slots[pc];
     for (unsigned r = 0; r < EBPF_REG_FP; r++)
         maybe_widen(&prev->regs[r], &q->regs[r], (need >> r) & 1);
     for (unsigned k = 0; k < NSLOTS; k++)
@@ -575,18 +605,13 @@ static int check_may_goto(struct venv *env, uint32_t pc, uint32_t *next)
     const struct ebpf_insn *insn = &env->insns[pc];
     if (insn->off == 0 || insn->imm || insn->dst_reg)
         return ebpfvm__verr(env, "invalid may_goto off %d imm %d", insn->off, insn->imm);
-    const struct vstate *prev = NULL;
-    for (const struct vstate *p = env->cur->parent; p; p = p->parent)
-        if (p != env->just_kept && p->insn == pc && p->branches && same_callsites(p, env->cur)) {
-            prev = p;
-            break;
-        }
+    const struct vstate *prev = ebpfvm__find_prev_entry(env, env->cur, pc, env->just_kept);
     if (ebpfvm__push_branch(env, env->cur, pc + 1, pc))
         return -1;
     struct vstate *q = env->pending[env->npending - 1].st;
     q->may_goto_depth++;
     if (prev)
-        widen_imprecise_scalars(env, prev, q, pc);
+        ebpfvm__widen_imprecise_scalars(env, prev, q, pc + 1);
     *next = env->code[pc].u.target;
     return 0;
 }

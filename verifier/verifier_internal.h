@@ -47,7 +47,8 @@ enum vtype {
     PTR_TO_MAP_VALUE,
     PTR_TO_MAP_VALUE_OR_NULL,
     PTR_TO_MEM,
-    PTR_TO_MEM_OR_NULL
+    PTR_TO_MEM_OR_NULL,
+    PTR_TO_FUNC /* a function of the program (ld_imm64 pseudo func); off: its entry */
 };
 
 /* The numeric part of a register: a scalar's value, or a pointer's
@@ -85,7 +86,7 @@ enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL };
 /* venv->prune_point[pc]: 0 no pruning there; PRUNE_POINT compare and keep
  * checkpoints by the usual heuristic; PRUNE_FORCE (may_goto) keep one at
  * every visit. */
-enum { PRUNE_NONE = 0, PRUNE_POINT = 1, PRUNE_FORCE = 2 };
+enum { PRUNE_NONE = 0, PRUNE_POINT = 1, PRUNE_FORCE = 2, PRUNE_CALLBACK = 3 };
 
 /* How states_equal compares (the kernel's enum exact_level):
  *   NOT_EXACT     inclusion, with dead and loose scalars skipped (pruning
@@ -98,12 +99,15 @@ enum vexact { NOT_EXACT = 0, RANGE_WITHIN, EXACT };
 
 enum { MAX_REFS = 16, NSLOTS = EBPF_STACK_SIZE / 8 };
 
-/* A caller's frame, saved while a bpf-to-bpf callee runs. */
+/* A caller's frame, saved while a bpf-to-bpf callee (or a helper's
+ * callback) runs. */
 struct vframe {
     struct vreg regs[EBPF_NREGS];
     uint8_t stack[EBPF_STACK_SIZE];
     struct vreg spills[NSLOTS];
-    uint32_t callsite; /* the call instruction that left this frame */
+    uint32_t callsite;       /* the call instruction that left this frame */
+    uint32_t callback_depth; /* as in struct vstate */
+    uint8_t in_callback;     /* as in struct vstate */
 };
 
 /*
@@ -122,6 +126,13 @@ struct vstate {
     uint16_t written;               /* registers written since the last checkpoint */
     uint32_t curframe;              /* 0: the main program */
     uint32_t may_goto_depth;        /* may_goto fall-throughs taken on this path */
+    /* Callbacks (bpf_loop): the running frame's callback iterations queued
+     * from its current call (the kernel's callback_depth), whether the
+     * running frame is a callback (its exit goes back to the call), and
+     * the callback visits on this path (callback_unroll_depth). */
+    uint32_t callback_depth;
+    uint8_t in_callback;
+    uint32_t callback_unroll_depth;
     struct vframe *callers;         /* curframe saved frames, or NULL */
     /* Exploration bookkeeping (not part of the abstract state). */
     struct vstate *parent;          /* the checkpoint this state descends from */
@@ -305,8 +316,22 @@ EBPFVM_INTERNAL int ebpfvm__check_helper_call(struct venv *env, uint32_t pc);
 EBPFVM_INTERNAL int ebpfvm__check_exit(struct venv *env, uint32_t pc);
 /* bpf-to-bpf call at pc: enter the callee's frame; *next = its entry. */
 EBPFVM_INTERNAL int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next);
-/* exit from a callee: back to the caller's frame; *next = after the call. */
+/* exit from a callee: back to the caller's frame; *next = after the call,
+ * or the call itself when the callee was a helper's callback. */
 EBPFVM_INTERNAL int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next);
+/* verifier.c: widen st's scalars that changed since prev (a state at the
+ * same instruction earlier on the path) and do not matter at pc. */
+EBPFVM_INTERNAL void ebpfvm__widen_imprecise_scalars(struct venv *env, const struct vstate *prev, struct vstate *st,
+                                                     uint32_t pc);
+/* verifier.c: the checkpoint at pc this path passed last, still in
+ * progress, with the same call stack as st (other than `skip`), or NULL. */
+EBPFVM_INTERNAL const struct vstate *ebpfvm__find_prev_entry(const struct venv *env, const struct vstate *st,
+                                                             uint32_t pc, const struct vstate *skip);
+/* Whether helper id calls a function argument back (bpf_loop). */
+static inline bool ebpfvm__helper_calls_back(int32_t id)
+{
+    return id == EBPF_HELPER_loop;
+}
 /* A register read: "R%d !read_ok" when it was never written. */
 EBPFVM_INTERNAL int ebpfvm__check_reg_read(struct venv *env, unsigned regno);
 /* Memory access of size bytes at reg + off (check_mem.c), used by helper

@@ -1,7 +1,7 @@
 /*
  * vm/helpers_std.c - the standard helpers that are not about maps or the
  * XDP frame, and ebpfvm_vm_register_std_helpers: ktime_get_ns (5),
- * jiffies64 (118),
+ * jiffies64 (118), loop (181),
  * trace_printk (6), get_prandom_u32 (7), get_smp_processor_id (8),
  * tail_call (12), perf_event_output (25), csum_diff (28), fib_lookup (69);
  * the registration also takes the tables of maps/helpers.c, vm/helpers_xdp.c,
@@ -88,6 +88,40 @@ static uint64_t helper_jiffies64(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t
 {
     uint64_t ns = helper_ktime_get_ns(r1, r2, r3, r4, r5, env);
     return ns / (1000000000u / EBPFVM_JIFFIES_HZ);
+}
+
+/* ----------------------------------------------------------------- bpf_loop */
+
+/* The kernel's BPF_MAX_LOOPS: bpf_loop's largest count. */
+#define EBPFVM_MAX_LOOPS (8u * 1024 * 1024)
+
+/* bpf_loop(nr_loops, callback, ctx, flags): callback(i, ctx) for i from 0
+ * while it returns 0, at most nr_loops (a u32) times; the number of calls
+ * made, -E2BIG above BPF_MAX_LOOPS, -EINVAL for non-zero flags (the
+ * kernel's kernel/bpf/bpf_iter.c). The callback runs in the interpreter
+ * as a call from the helper's frame (env->call_fn, vm/interp.c). */
+static uint64_t helper_loop(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ebpfvm_env *env)
+{
+    (void)r5;
+    uint32_t nr = (uint32_t)r1;
+    if (r4)
+        return (uint64_t)(int64_t)-22; /* -EINVAL */
+    if (nr > EBPFVM_MAX_LOOPS)
+        return (uint64_t)(int64_t)-7; /* -E2BIG */
+    if (!env->call_fn) {
+        ebpfvm__env_faultf(env, "loop: callbacks need the interpreter");
+        return 0;
+    }
+    uint32_t i;
+    for (i = 0; i < nr; i++) {
+        const uint64_t args[5] = {i, r3, 0, 0, 0};
+        uint64_t ret = 0;
+        if (env->call_fn(env, r2, args, &ret))
+            return 0; /* the callback faulted: the run ends with its fault */
+        if (ret)
+            return (uint64_t)i + 1;
+    }
+    return i;
 }
 
 /* splitmix64: one step of the sequence from *state. */
@@ -635,6 +669,10 @@ static uint64_t helper_fib_lookup(uint64_t r1, uint64_t r2, uint64_t r3, uint64_
 static const struct ebpfvm__helper_def std_helpers[] = {
     {EBPF_HELPER_ktime_get_ns, "ktime_get_ns", helper_ktime_get_ns, {EBPFVM_RET_INTEGER, {EBPFVM_ARG_NONE}, 0}},
     {EBPF_HELPER_jiffies64, "jiffies64", helper_jiffies64, {EBPFVM_RET_INTEGER, {EBPFVM_ARG_NONE}, 0}},
+    {EBPF_HELPER_loop, "loop", helper_loop,
+     {EBPFVM_RET_INTEGER, {EBPFVM_ARG_ANYTHING, EBPFVM_ARG_PTR_TO_FUNC, EBPFVM_ARG_PTR_TO_STACK_OR_NULL,
+                           EBPFVM_ARG_ANYTHING},
+      0}},
     {EBPF_HELPER_trace_printk, "trace_printk", helper_trace_printk,
      {EBPFVM_RET_INTEGER, {EBPFVM_ARG_PTR_TO_MEM, EBPFVM_ARG_CONST_SIZE, EBPFVM_ARG_ANYTHING, EBPFVM_ARG_ANYTHING,
                            EBPFVM_ARG_ANYTHING},

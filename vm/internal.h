@@ -180,6 +180,17 @@ struct ebpfvm_env {
      * `faulted` set by bpf_tail_call; tail_calls counts the calls made. */
     const struct ebpfvm_prog *tail_target;
     uint32_t tail_calls;
+    /* Callbacks (bpf_loop): the interpreter sets call_fn, which runs the
+     * program's function at `pc` in a new frame below the one that called
+     * the helper (depth and fp: that frame, recorded at every helper
+     * call), r1-r5 = args; 0 and *r0, or -1 with faulted set (the nested
+     * run's status in nested_status, its message already in the result).
+     * NULL in native code. */
+    int (*call_fn)(struct ebpfvm_env *env, uint64_t pc, const uint64_t args[5], uint64_t *r0);
+    void *call_run;
+    uint32_t depth;
+    uint64_t fp;
+    int nested_status;
     /* bpf_ktime_get_ns: this value when non-zero (run opts). */
     uint64_t ktime_ns;
     /* bpf_get_prandom_u32: seeded state when prandom_seeded. */

@@ -109,6 +109,18 @@ struct interp_run {
     uint64_t stack_top; /* r10 of frame 0 */
     uint64_t budget;    /* budgeted variants: instructions allowed */
     uint64_t executed;  /* budgeted variants: instructions executed */
+    unsigned deepest;   /* deepest frame used so far (its stack is zeroed) */
+    const struct interp_call *call; /* a callback's run, or NULL */
+};
+
+/* A run of one function for a helper's callback (interp_call_func): it
+ * starts at pc in frame `depth` with r1-r5 = args and r10 = fp, and its
+ * EXIT from that frame returns to the helper. */
+struct interp_call {
+    uint32_t pc;
+    unsigned depth;
+    uint64_t args[5];
+    uint64_t fp;
 };
 
 /* What the caller of a bpf-to-bpf call gets back at EXIT. */
@@ -192,6 +204,8 @@ static EBPFVM_COLD int interp_mem_fault(struct interp_run *run, uint32_t pc, uin
 static EBPFVM_COLD int interp_helper_fault(struct interp_run *run, uint32_t pc, uint32_t helper_id)
 {
     const struct ebpfvm_env *env = run->env;
+    if (env->nested_status)
+        return env->nested_status; /* a callback's fault, already reported */
     if (env->fault_msg[0])
         return interp_fault(run, EBPFVM_ERR_FAULT, pc, 0, "%s", env->fault_msg);
     return interp_fault(run, EBPFVM_ERR_FAULT, pc, 0, "helper %u (%s) faulted", helper_id,
@@ -389,6 +403,11 @@ void ebpfvm__env_init(struct ebpfvm_env *env, const struct ebpfvm_prog *prog, vo
     env->pkt_region = -1;
     env->tail_target = NULL;
     env->tail_calls = 0;
+    env->call_fn = NULL;
+    env->call_run = NULL;
+    env->depth = 0;
+    env->fp = 0;
+    env->nested_status = 0;
     env->ktime_ns = opts->ktime_ns;
     env->prandom_state = opts->prandom_seed;
     env->prandom_seeded = opts->prandom_seed != 0;
@@ -417,14 +436,76 @@ static void env_set_checked(struct ebpfvm_env *env, bool checked, void *ctx, siz
     }
 }
 
+static int interp_call_func(struct ebpfvm_env *env, uint64_t pc, const uint64_t args[5], uint64_t *r0);
+
 /* Run one program of the chain in the loop the env's mode selects. */
 static int interp_run_one(struct interp_run *run)
 {
+    run->env->call_fn = interp_call_func;
+    run->env->call_run = run;
     if (run->env->checked)
         return interp_run_checked(run);
     if (run->budget != 0)
         return interp_run_fast_budget(run);
     return interp_run_fast(run);
+}
+
+/* Whether pc is the entry of a function the program refers to (the
+ * target of a pseudo-func ld_imm64): what a callback argument must be. */
+static bool is_func_entry(const struct ebpfvm_prog *prog, uint64_t pc)
+{
+    for (size_t i = 0; i < prog->count; i++) {
+        const struct ebpfvm_dinsn *d = &prog->code[i];
+        if (d->form == EBPF_OP_LDDW && d->src == EBPF_PSEUDO_FUNC && d->u.uimm == pc)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * env->call_fn of interpreted runs: the callback of a helper (bpf_loop)
+ * runs as a bpf-to-bpf call from the frame that called the helper - the
+ * next frame down, its own 512 bytes of stack (zeroed on first use like
+ * any frame), its own may_goto budget - in the same loop variant, sharing
+ * the run's instruction budget and regions. Its EXIT from that frame
+ * comes back here with r0. A fault inside ends the whole run with the
+ * fault's own message and instruction.
+ */
+static int interp_call_func(struct ebpfvm_env *env, uint64_t pc, const uint64_t args[5], uint64_t *r0)
+{
+    struct interp_run *outer = env->call_run;
+    uint32_t at = env->pc, depth = env->depth;
+    uint64_t fp = env->fp;
+    int status;
+    if (pc >= outer->prog->count || (env->checked && !is_func_entry(outer->prog, pc))) {
+        status = interp_fault(outer, EBPFVM_ERR_FAULT, at, 0, "callback 0x%llx is not a function of the program",
+                              (unsigned long long)pc);
+    } else if (depth + 1 >= EBPF_MAX_CALL_DEPTH) {
+        status = interp_fault(outer, EBPFVM_ERR_FAULT, at, 0, "call depth exceeds %d frames", EBPF_MAX_CALL_DEPTH);
+    } else {
+        struct interp_call call = {(uint32_t)pc, depth + 1, {args[0], args[1], args[2], args[3], args[4]},
+                                   fp - EBPF_STACK_SIZE};
+        struct interp_run nested = *outer;
+        nested.call = &call;
+        status = interp_run_one(&nested);
+        outer->executed = nested.executed;
+        outer->deepest = nested.deepest;
+        env->call_run = outer;
+        if (status == EBPFVM_OK && env->tail_target)
+            status = EBPFVM_ERR_FAULT; /* cannot happen: tail_call faults below frame 0 */
+        *r0 = outer->result->r0;
+    }
+    /* Back in the helper's frame. */
+    env->pc = at;
+    env->depth = depth;
+    env->fp = fp;
+    env->stack_lo = (uintptr_t)(fp - EBPF_STACK_SIZE);
+    if (status != EBPFVM_OK) {
+        env->faulted = true;
+        env->nested_status = status;
+        return -1;
+    }
+    return 0;
 }
 
 /* One program of the chain in native code: r0 or the fault, as the
@@ -433,6 +514,7 @@ static int jit_run_one(struct interp_run *run)
 {
     struct ebpfvm_env *env = run->env;
     uint64_t r0 = 0;
+    env->call_fn = NULL; /* native code has no callbacks (pseudo-func programs stay interpreted) */
     int status = ebpfvm__jit_run(run->prog, env, (void *)(uintptr_t)run->ctx, (size_t)run->ctx_size, &r0);
     if (status == EBPFVM_OK)
         run->result->r0 = r0;
@@ -584,6 +666,7 @@ static EBPFVM_NOINLINE int run_chain_loop(const struct ebpfvm_prog *first, struc
         env->stack_lo = env->stack_hi - EBPF_STACK_SIZE;
         run.stack_top = (uint64_t)env->stack_hi;
         run.executed = 0;
+        run.deepest = 0;
         if (env->checked && budget == 0)
             budget = EBPFVM_DEFAULT_BUDGET; /* a checked program later in a chain */
         run.budget = budget - (executed < budget ? executed : budget);

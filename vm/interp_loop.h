@@ -35,9 +35,12 @@
             goto budget_exhausted;                                                                       \
     } while (0)
 #define INTERP_SAVE_COUNT() (run->executed = run->budget - left)
+/* A helper's callbacks (interp_call_func) count against the same budget. */
+#define INTERP_LOAD_COUNT() (left = run->budget - run->executed)
 #else
 #define INTERP_COUNT() ((void)0)
 #define INTERP_SAVE_COUNT() ((void)0)
+#define INTERP_LOAD_COUNT() ((void)0)
 #endif
 
 /* Check an access of `size` bytes at addr, made through register `base`
@@ -172,7 +175,11 @@
 #define INTERP_CALL_HELPER(helper_id)                                                                    \
     {                                                                                                    \
         env->pc = INTERP_PC;                                                                             \
+        env->depth = depth;                                                                              \
+        env->fp = reg[EBPF_REG_FP];                                                                      \
+        INTERP_SAVE_COUNT();                                                                             \
         reg[0] = helpers[(helper_id)].fn(reg[1], reg[2], reg[3], reg[4], reg[5], env);                   \
+        INTERP_LOAD_COUNT();                                                                             \
         if (EBPFVM_UNLIKELY(env->faulted)) {                                                             \
             INTERP_SAVE_COUNT();                                                                         \
             return interp_helper_fault(run, INTERP_PC, (uint32_t)(helper_id));                           \
@@ -196,9 +203,9 @@
         frame_->ret = insn + 1;                                                                          \
         loops[depth] = EBPF_MAY_GOTO_BUDGET;                                                             \
         reg[EBPF_REG_FP] -= EBPF_STACK_SIZE;                                                             \
-        if (depth > deepest) { /* first use of this frame in the run */                                 \
+        if (depth > run->deepest) { /* first use of this frame in the run */                            \
             memset((void *)(uintptr_t)(reg[EBPF_REG_FP] - EBPF_STACK_SIZE), 0, EBPF_STACK_SIZE);         \
-            deepest = depth;                                                                             \
+            run->deepest = depth;                                                                        \
         }                                                                                                \
         env->stack_lo = (uintptr_t)(reg[EBPF_REG_FP] - EBPF_STACK_SIZE);                                 \
     }                                                                                                    \
@@ -222,7 +229,7 @@
  * or end the program with r0 in frame 0: EXIT, and an out-of-bounds legacy
  * packet load. */
 #define INTERP_RETURN                                                                                    \
-    if (depth == 0) {                                                                                    \
+    if (depth == base_depth) {                                                                           \
         INTERP_SAVE_COUNT();                                                                             \
         run->result->r0 = reg[0];                                                                        \
         return EBPFVM_OK;                                                                                \
@@ -259,19 +266,33 @@ static EBPFVM_INTERP_LOOP_ATTRS int INTERP_NAME(struct interp_run *run)
     const struct ebpfvm_dinsn *insn = prog_code;
     const struct ebpfvm_helper *const helpers = run->prog->vm->helpers;
     struct ebpfvm_env *const env = run->env;
+    const struct interp_call *const call = run->call;
     struct interp_frame frames[EBPF_MAX_CALL_DEPTH];
-    unsigned depth = 0;   /* index of the current frame */
-    unsigned deepest = 0; /* deepest frame used so far (its stack is zeroed) */
+    unsigned depth = 0;      /* index of the current frame */
+    unsigned base_depth = 0; /* the frame whose EXIT ends this loop */
     uint32_t loops[EBPF_MAX_CALL_DEPTH]; /* each frame's may_goto budget left */
     uint64_t reg[EBPF_NREGS] = {0};
 #if INTERP_BUDGET
-    uint64_t left = run->budget;
+    uint64_t left = run->budget - run->executed;
 #endif
 
-    reg[1] = run->ctx;
-    reg[2] = run->ctx_size;
-    reg[EBPF_REG_FP] = run->stack_top;
-    loops[0] = EBPF_MAY_GOTO_BUDGET;
+    if (EBPFVM_LIKELY(!call)) {
+        reg[1] = run->ctx;
+        reg[2] = run->ctx_size;
+        reg[EBPF_REG_FP] = run->stack_top;
+    } else {
+        /* A callback: a call into a new frame from the helper's. */
+        insn = prog_code + call->pc;
+        depth = base_depth = call->depth;
+        memcpy(&reg[1], call->args, sizeof call->args);
+        reg[EBPF_REG_FP] = call->fp;
+        if (depth > run->deepest) {
+            memset((void *)(uintptr_t)(call->fp - EBPF_STACK_SIZE), 0, EBPF_STACK_SIZE);
+            run->deepest = depth;
+        }
+        env->stack_lo = (uintptr_t)(call->fp - EBPF_STACK_SIZE);
+    }
+    loops[depth] = EBPF_MAY_GOTO_BUDGET;
 
     vmdispatch_begin
     EBPF_INSN_FORMS(INTERP_CASE)
@@ -292,6 +313,7 @@ budget_exhausted:
 
 #undef INTERP_COUNT
 #undef INTERP_SAVE_COUNT
+#undef INTERP_LOAD_COUNT
 #undef INTERP_MEM_CHECK
 #undef INTERP_PC
 #undef INTERP_NEXT

@@ -144,12 +144,14 @@ enum ebpfvm_arg_kind {
     EBPFVM_ARG_PTR_TO_MEM_OR_NULL, /* as EBPFVM_ARG_PTR_TO_MEM, or NULL (the
                                    * scalar 0) when the size is 0 (the
                                    * kernel's ARG_PTR_TO_MEM | PTR_MAYBE_NULL) */
-    EBPFVM_ARG_PTR_TO_LONG      /* 8 bytes of writable memory, aligned to 8, that
+    EBPFVM_ARG_PTR_TO_LONG,     /* 8 bytes of writable memory, aligned to 8, that
                                  * the helper fills (may be uninitialised before
                                  * the call, initialised after): stack, map value,
                                  * packet or mem; no size argument (the kernel's
                                  * former ARG_PTR_TO_LONG, now ARG_PTR_TO_FIXED_SIZE_MEM
                                  * | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED of 8 bytes) */
+    EBPFVM_ARG_PTR_TO_STACK_OR_NULL /* a pointer into the stack, or NULL (the
+                                     * scalar 0): bpf_loop's callback context */
 };
 
 enum ebpfvm_ret_kind {

@@ -159,6 +159,7 @@ enum ebpf_xdp_action {
     X(strtol, 105)                         \
     X(strtoul, 106)                        \
     X(jiffies64, 118)                      \
+    X(loop, 181)                           \
     X(ringbuf_output, 130)                 \
     X(ringbuf_reserve, 131)                \
     X(ringbuf_submit, 132)                 \

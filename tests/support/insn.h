@@ -99,4 +99,5 @@
 /* Number of words in an array literal. */
 #define EBPF_NWORDS(a) (sizeof(a) / sizeof((a)[0]))
 
+
 #endif /* EBPFVM_TESTS_SUPPORT_INSN_H */

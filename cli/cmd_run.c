@@ -535,6 +535,9 @@ static const char *map_type_name(enum ebpfvm_map_type type)
     case EBPFVM_MAP_RINGBUF: return "ringbuf";
     case EBPFVM_MAP_USER_RINGBUF: return "user_ringbuf";
     case EBPFVM_MAP_SK_STORAGE: return "sk_storage";
+    case EBPFVM_MAP_SOCKMAP: return "sockmap";
+    case EBPFVM_MAP_SOCKHASH: return "sockhash";
+    case EBPFVM_MAP_REUSEPORT_SOCKARRAY: return "reuseport_sockarray";
     }
     return "unknown";
 }

@@ -35,6 +35,9 @@ static const struct {
     {EBPFVM_MAP_USER_RINGBUF, "user_ringbuf", &ebpfvm__user_ringbuf_ops},
     {EBPFVM_MAP_PERF_EVENT_ARRAY, "perf_event_array", &ebpfvm__perf_event_array_ops},
     {EBPFVM_MAP_SK_STORAGE, "sk_storage", &ebpfvm__sk_storage_ops},
+    {EBPFVM_MAP_SOCKMAP, "sockmap", &ebpfvm__sockmap_ops},
+    {EBPFVM_MAP_SOCKHASH, "sockhash", &ebpfvm__sockhash_ops},
+    {EBPFVM_MAP_REUSEPORT_SOCKARRAY, "reuseport_sockarray", &ebpfvm__reuseport_sockarray_ops},
     {EBPFVM_MAP_ARRAY_OF_MAPS, "array_of_maps", &ebpfvm__array_of_maps_ops},
     {EBPFVM_MAP_HASH_OF_MAPS, "hash_of_maps", &ebpfvm__hash_of_maps_ops},
 };
@@ -385,11 +388,22 @@ static int check_inner_map(struct ebpfvm_map *map, const char *who, const void *
 }
 
 /* Types without elements the API can reach, which its element operations
- * refuse: ring buffers (records, not elements) and sk_storage (its
- * elements belong to sockets, which ebpfvm does not have). */
+ * refuse: ring buffers (records, not elements), sk_storage (its elements
+ * belong to sockets) and the socket maps (their elements are sockets);
+ * ebpfvm has no sockets. */
 static bool refuses_element_ops(enum ebpfvm_map_type type)
 {
-    return type == EBPFVM_MAP_RINGBUF || type == EBPFVM_MAP_USER_RINGBUF || type == EBPFVM_MAP_SK_STORAGE;
+    switch (type) {
+    case EBPFVM_MAP_RINGBUF:
+    case EBPFVM_MAP_USER_RINGBUF:
+    case EBPFVM_MAP_SK_STORAGE:
+    case EBPFVM_MAP_SOCKMAP:
+    case EBPFVM_MAP_SOCKHASH:
+    case EBPFVM_MAP_REUSEPORT_SOCKARRAY:
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* Common argument checks of the element operations. */

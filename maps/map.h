@@ -114,6 +114,9 @@ EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__ringbuf_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__user_ringbuf_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__perf_event_array_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__sk_storage_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__sockmap_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__sockhash_ops;
+EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__reuseport_sockarray_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__array_of_maps_ops;
 EBPFVM_INTERNAL extern const struct ebpfvm_map_ops ebpfvm__hash_of_maps_ops;
 

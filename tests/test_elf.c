@@ -654,34 +654,49 @@ Test(elf_maps, ring_buffer_sizes_are_rounded_like_libbpf)
     ebpfvm_vm_destroy(vm);
 }
 
-/* An sk_storage map (declared as the kernel selftests do: int key, a
- * struct value, BPF_F_NO_PREALLOC, no max_entries) does not keep the
- * object from opening; a program that ignores it verifies, one that passes
- * it to a helper is refused: no ebpfvm program type holds a socket. */
-Test(elf_maps, sk_storage_is_declared_but_refused_to_helpers)
+/* Refused: passing the map of the named program to bpf_map_lookup_elem. */
+static void assert_lookup_refused(ebpfvm_vm *vm, ebpfvm_object *obj, const char *prog_name, const char *text)
+{
+    ebpfvm_prog *lookup = NULL;
+    size_t idx = prog_index(obj, "xdp", prog_name);
+    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &lookup), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_not(ebpfvm_prog_is_verified(lookup));
+    cr_assert_eq(ebpfvm_prog_verify(lookup, NULL), EBPFVM_ERR_VERIFY, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert(strstr(ebpfvm_vm_errmsg(vm), text), "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_not(ebpfvm_prog_is_verified(lookup));
+}
+
+/* Socket maps declared as the kernel selftests declare them (sk_storage:
+ * int key, a struct value, BPF_F_NO_PREALLOC, no max_entries; sockmap,
+ * sockhash, reuseport array: a key and a 4- or 8-byte value) do not keep
+ * the object from opening; a program that ignores them verifies, one that
+ * passes one to a helper is refused: no ebpfvm program type holds a
+ * socket. */
+Test(elf_maps, socket_maps_are_declared_but_refused_to_helpers)
 {
     ebpfvm_vm *vm = new_vm();
-    ebpfvm_object *obj = open_ok(vm, "elf_sk_storage");
-    cr_assert_eq(ebpfvm_object_map_count(obj), 1);
+    ebpfvm_object *obj = open_ok(vm, "elf_socket_maps");
+    cr_assert_eq(ebpfvm_object_map_count(obj), 4);
     cr_assert_eq(EBPFVM_MAP_SK_STORAGE, 24);
+    cr_assert_eq(EBPFVM_MAP_SOCKMAP, 15);
+    cr_assert_eq(EBPFVM_MAP_SOCKHASH, 18);
+    cr_assert_eq(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 20);
     assert_map(vm, map_fd(obj, "sk_store"), EBPFVM_MAP_SK_STORAGE, 4, 16, 0, 0x1 /* BPF_F_NO_PREALLOC */,
                "sk_store");
+    assert_map(vm, map_fd(obj, "socks"), EBPFVM_MAP_SOCKMAP, 4, 4, 2, 0, "socks");
+    assert_map(vm, map_fd(obj, "socks_by_cookie"), EBPFVM_MAP_SOCKHASH, 8, 8, 8, 0, "socks_by_cookie");
+    assert_map(vm, map_fd(obj, "reuse_group"), EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 8, 4, 0, "reuse_group");
 
     ebpfvm_prog *prog = NULL;
-    size_t idx = prog_index(obj, "xdp", "xdp_ignores_sk_storage");
+    size_t idx = prog_index(obj, "xdp", "xdp_ignores_socket_maps");
     cr_assert_eq(ebpfvm_object_load_program(obj, idx, &prog), 0, "%s", ebpfvm_vm_errmsg(vm));
     if (!ebpfvm_prog_is_verified(prog))
         cr_assert_eq(ebpfvm_prog_verify(prog, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
     cr_assert(ebpfvm_prog_is_verified(prog));
 
-    ebpfvm_prog *lookup = NULL;
-    idx = prog_index(obj, "xdp", "xdp_looks_up_sk_storage");
-    cr_assert_eq(ebpfvm_object_load_program(obj, idx, &lookup), 0, "%s", ebpfvm_vm_errmsg(vm));
-    cr_assert_not(ebpfvm_prog_is_verified(lookup));
-    cr_assert_eq(ebpfvm_prog_verify(lookup, NULL), EBPFVM_ERR_VERIFY, "%s", ebpfvm_vm_errmsg(vm));
-    cr_assert(strstr(ebpfvm_vm_errmsg(vm), "cannot pass map_type 24 into func bpf_map_lookup_elem#1"), "%s",
-              ebpfvm_vm_errmsg(vm));
-    cr_assert_not(ebpfvm_prog_is_verified(lookup));
+    assert_lookup_refused(vm, obj, "xdp_looks_up_sk_storage",
+                          "cannot pass map_type 24 into func bpf_map_lookup_elem#1");
+    assert_lookup_refused(vm, obj, "xdp_looks_up_sockmap", "cannot pass map_type 15 into func bpf_map_lookup_elem#1");
     ebpfvm_object_close(obj);
     ebpfvm_vm_destroy(vm);
 }

@@ -1,11 +1,12 @@
 /*
  * tests/test_maps.c - map creation checks and the element semantics of the
  * array, hash, per-CPU, LRU, prog array, devmap and xskmap types through
- * the public API; sk_storage's creation rules and refused element
- * operations; allocation failure; concurrency; the map helpers from
+ * the public API; the creation rules and refused element operations of
+ * sk_storage and the socket maps; allocation failure; concurrency; the map helpers from
  * programs (LD_IMM64 src 1/2, checked and fast mode).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -466,6 +467,154 @@ Test(maps_sk_storage, element_operations_are_refused)
     cr_assert_eq(ebpfvm_map_lookup(vm, fd, NULL, NULL), EBPFVM_ERR_UNSUPP);
     cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'sks': lookup is not supported on sk_storage maps");
     ebpfvm_vm_destroy(vm);
+}
+
+/* ----------------------------------------------------------- socket maps */
+
+/* Create must fail with status and exactly the message text. */
+static void sock_map_fails(enum ebpfvm_map_type type, uint32_t key_size, uint32_t value_size, uint32_t max_entries,
+                           uint32_t flags, int status, const char *text)
+{
+    ebpfvm_vm *vm = new_vm();
+    int err = create(vm, type, key_size, value_size, max_entries, flags, "socks");
+    cr_expect_eq(err, status, "status %d, want %d (%s)", err, status, ebpfvm_vm_errmsg(vm));
+    cr_expect_str_eq(ebpfvm_vm_errmsg(vm), text);
+    ebpfvm_vm_destroy(vm);
+}
+
+static void assert_info(ebpfvm_vm *vm, int fd, enum ebpfvm_map_type type, uint32_t key_size, uint32_t value_size,
+                        uint32_t max_entries, uint32_t flags)
+{
+    struct ebpfvm_map_info info;
+    cr_assert_eq(ebpfvm_map_get_info(vm, fd, &info), 0);
+    cr_assert_eq(info.type, type);
+    cr_assert_eq(info.key_size, key_size);
+    cr_assert_eq(info.value_size, value_size);
+    cr_assert_eq(info.max_entries, max_entries);
+    cr_assert_eq(info.map_flags, flags);
+}
+
+/* Linux's BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BPF_F_RDONLY_PROG,
+ * BPF_F_WRONLY_PROG, BPF_F_MMAPABLE, BPF_F_INNER_MAP. */
+#define SOCK_NUMA 0x4u
+#define SOCK_RDONLY 0x8u
+#define SOCK_WRONLY 0x10u
+#define SOCK_RDONLY_PROG 0x80u
+#define SOCK_WRONLY_PROG 0x100u
+#define SOCK_MMAPABLE 0x400u
+#define SOCK_INNER_MAP 0x1000u
+
+Test(maps_socket, sockmap_creation_rules)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq((int)EBPFVM_MAP_SOCKMAP, 15);
+    assert_info(vm, must_create(vm, EBPFVM_MAP_SOCKMAP, 4, 4, 16, 0, "socks"), EBPFVM_MAP_SOCKMAP, 4, 4, 16, 0);
+    /* an 8-byte value (a cookie), SOCK_CREATE_FLAG_MASK's flags, INT_MAX entries (no storage) */
+    must_create(vm, EBPFVM_MAP_SOCKMAP, 4, 8, 1, SOCK_NUMA | SOCK_RDONLY, "cookies");
+    must_create(vm, EBPFVM_MAP_SOCKMAP, 4, 4, 2147483647u, SOCK_WRONLY, "big");
+    ebpfvm_vm_destroy(vm);
+
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 4, 1, SOCK_RDONLY_PROG, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x80 is invalid for sockmap: unknown flag");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 4, 1, 0x1 /* BPF_F_NO_PREALLOC */, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x1 is invalid for sockmap: unknown flag");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 4, 1, SOCK_RDONLY | SOCK_WRONLY, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x18 is invalid for sockmap: BPF_F_RDONLY and BPF_F_WRONLY together");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 4, 0, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': max_entries 0 is invalid for sockmap");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 4, 2147483648u, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': max_entries 2147483648 is invalid for sockmap: at most 2147483647");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 8, 4, 1, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': key_size 8 is invalid for sockmap: must be 4");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 2, 1, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': value_size 2 is invalid for sockmap: must be 4 or 8 (a socket fd or cookie)");
+    sock_map_fails(EBPFVM_MAP_SOCKMAP, 4, 16, 1, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': value_size 16 is invalid for sockmap: must be 4 or 8 (a socket fd or cookie)");
+}
+
+Test(maps_socket, sockhash_creation_rules)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq((int)EBPFVM_MAP_SOCKHASH, 18);
+    assert_info(vm, must_create(vm, EBPFVM_MAP_SOCKHASH, 4, 4, 8, 0, "socks"), EBPFVM_MAP_SOCKHASH, 4, 4, 8, 0);
+    /* any key size up to MAX_BPF_STACK, the largest bucket array */
+    must_create(vm, EBPFVM_MAP_SOCKHASH, 1, 8, 1, SOCK_NUMA | SOCK_WRONLY, "small");
+    must_create(vm, EBPFVM_MAP_SOCKHASH, 512, 4, 134217728u, SOCK_RDONLY, "big");
+    ebpfvm_vm_destroy(vm);
+
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 4, 4, 1, SOCK_WRONLY_PROG, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x100 is invalid for sockhash: unknown flag");
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 4, 4, 0, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': max_entries 0 is invalid for sockhash");
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 0, 4, 1, 0, EBPFVM_ERR_INVAL, "map 'socks': key_size 0 is invalid for sockhash");
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 4, 0, 1, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': value_size 0 is invalid for sockhash: must be 4 or 8 (a socket fd or cookie)");
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 513, 4, 1, 0, EBPFVM_ERR_RANGE,
+                   "map 'socks': key_size 513 is invalid for sockhash: at most 512 bytes");
+    sock_map_fails(EBPFVM_MAP_SOCKHASH, 4, 4, 134217729u, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': max_entries 134217729 is invalid for sockhash: at most 134217728");
+}
+
+Test(maps_socket, reuseport_sockarray_creation_rules)
+{
+    ebpfvm_vm *vm = new_vm();
+    cr_assert_eq((int)EBPFVM_MAP_REUSEPORT_SOCKARRAY, 20);
+    assert_info(vm, must_create(vm, EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 8, 4, 0, "socks"),
+                EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 8, 4, 0);
+    /* array_map_alloc_check's flags: NUMA and the access flags */
+    must_create(vm, EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, SOCK_NUMA | SOCK_RDONLY | SOCK_WRONLY_PROG, "ro");
+    must_create(vm, EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, SOCK_WRONLY | SOCK_RDONLY_PROG, "wo");
+    ebpfvm_vm_destroy(vm);
+
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, SOCK_MMAPABLE, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x400 is invalid for reuseport_sockarray: unknown flag");
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, SOCK_INNER_MAP, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x1000 is invalid for reuseport_sockarray: unknown flag");
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, 0x800 /* BPF_F_PRESERVE_ELEMS */, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x800 is invalid for reuseport_sockarray: unknown flag");
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 1, SOCK_RDONLY_PROG | SOCK_WRONLY_PROG, EBPFVM_ERR_INVAL,
+                   "map 'socks': map_flags 0x180 is invalid for reuseport_sockarray: BPF_F_RDONLY_PROG and "
+                   "BPF_F_WRONLY_PROG together");
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, 4, 0, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': max_entries 0 is invalid for reuseport_sockarray");
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 8, 8, 1, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': key_size 8 is invalid for reuseport_sockarray: must be 4");
+    /* the value size is checked first, as reuseport_array_alloc_check does */
+    sock_map_fails(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 8, 12, 0, 0, EBPFVM_ERR_INVAL,
+                   "map 'socks': value_size 12 is invalid for reuseport_sockarray: must be 4 or 8 (a socket fd or "
+                   "cookie)");
+}
+
+/* Each element operation of the public API on a socket map: refused with
+ * EBPFVM_ERR_UNSUPP and "map 'socks': <op> is not supported on <type> maps". */
+static void expect_refused(ebpfvm_vm *vm, int err, const char *op, const char *type_name)
+{
+    char want[100];
+    snprintf(want, sizeof want, "map 'socks': %s is not supported on %s maps", op, type_name);
+    cr_expect_eq(err, EBPFVM_ERR_UNSUPP, "%s on %s: %d (%s)", op, type_name, err, ebpfvm_vm_errmsg(vm));
+    cr_expect_str_eq(ebpfvm_vm_errmsg(vm), want);
+}
+
+static void assert_element_ops_refused(enum ebpfvm_map_type type, uint32_t key_size, const char *type_name)
+{
+    ebpfvm_vm *vm = new_vm();
+    int fd = must_create(vm, type, key_size, 8, 4, 0, "socks");
+    uint8_t key[8] = {0}, next[8] = {0};
+    uint64_t value = 0;
+    expect_refused(vm, ebpfvm_map_lookup(vm, fd, key, &value), "lookup", type_name);
+    expect_refused(vm, ebpfvm_map_update(vm, fd, key, &value, EBPFVM_ANY), "update", type_name);
+    expect_refused(vm, ebpfvm_map_delete(vm, fd, key), "delete", type_name);
+    expect_refused(vm, ebpfvm_map_get_next_key(vm, fd, NULL, next), "get_next_key", type_name);
+    /* refused before the arguments are looked at */
+    expect_refused(vm, ebpfvm_map_lookup(vm, fd, NULL, NULL), "lookup", type_name);
+    ebpfvm_vm_destroy(vm);
+}
+
+Test(maps_socket, element_operations_are_refused)
+{
+    assert_element_ops_refused(EBPFVM_MAP_SOCKMAP, 4, "sockmap");
+    assert_element_ops_refused(EBPFVM_MAP_SOCKHASH, 8, "sockhash");
+    assert_element_ops_refused(EBPFVM_MAP_REUSEPORT_SOCKARRAY, 4, "reuseport_sockarray");
 }
 
 /* ------------------------------------------------------- allocation */

@@ -291,7 +291,8 @@ int ebpfvm_kernel_compare_maps(ebpfvm_kernel_obj *kobj, ebpfvm_vm *vm, const ebp
             continue;
         if (c.info.type == EBPFVM_MAP_PROG_ARRAY || c.info.type == EBPFVM_MAP_XSKMAP ||
             c.info.type == EBPFVM_MAP_PERF_EVENT_ARRAY || c.info.type == EBPFVM_MAP_USER_RINGBUF ||
-            c.info.type == EBPFVM_MAP_SK_STORAGE)
+            c.info.type == EBPFVM_MAP_SK_STORAGE || c.info.type == EBPFVM_MAP_SOCKMAP ||
+            c.info.type == EBPFVM_MAP_SOCKHASH || c.info.type == EBPFVM_MAP_REUSEPORT_SOCKARRAY)
             continue; /* the syscall returns no comparable values */
         counts->compared++;
         int rc = 0;

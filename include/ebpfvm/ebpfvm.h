@@ -392,7 +392,13 @@ enum ebpfvm_map_type {
     EBPFVM_MAP_ARRAY_OF_MAPS = 12,
     EBPFVM_MAP_HASH_OF_MAPS = 13,
     EBPFVM_MAP_DEVMAP = 14,
+    /* Socket maps (sockets by index, by key, and a reuseport group's
+     * sockets); ebpfvm's program types never hold a socket, so programs
+     * can declare them but no helper takes them. */
+    EBPFVM_MAP_SOCKMAP = 15,
     EBPFVM_MAP_XSKMAP = 17,
+    EBPFVM_MAP_SOCKHASH = 18,
+    EBPFVM_MAP_REUSEPORT_SOCKARRAY = 20,
     /* Socket-local storage; ebpfvm's program types never hold a socket,
      * so programs can declare it but no helper takes it. */
     EBPFVM_MAP_SK_STORAGE = 24,

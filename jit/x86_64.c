@@ -1238,6 +1238,12 @@ static void emit_insn(struct ebpfvm_jit *j, uint32_t pc)
     case EBPF_FMT_CALL:
         if (in->src_reg == EBPF_PSEUDO_CALL_LOCAL) {
             emit_local_call(j, d->u.target);
+        } else if (in->src_reg == EBPF_PSEUDO_CALL_KFUNC) {
+            ebpfvm_helper_fn fn = ebpfvm__kfuncs[d->u.imm].fn; /* an id validation accepted */
+            uint64_t addr;
+            memcpy(&addr, &fn, sizeof addr);
+            emit_movabs(j, REG_TMP, addr);            /* mov r10, kfunc */
+            emit_helper_call_tail(j, 0);              /* call r10 (faults carry their message) */
         } else if (in->src_reg == EBPF_PSEUDO_CALL_HELPER && in->imm > 0 && in->imm <= EBPFVM_MAX_HELPER_ID &&
                    prog->vm->helpers && prog->vm->helpers[in->imm].fn) {
             ebpfvm_helper_fn fn = prog->vm->helpers[in->imm].fn;

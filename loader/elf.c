@@ -1091,6 +1091,14 @@ static int resolve_insn(struct ctx *c, const struct elf_func *f, size_t j, struc
                         "section %s: relocation %u (symbol '%s'): offset 0x%llx is neither ld_imm64 nor call", rsec,
                         r->index, sname, (unsigned long long)r->offset);
         if (sym->shndx == SHN_UNDEF) {
+            /* A call to one of ebpfvm's built-in kfuncs (vm/kfuncs.c). */
+            int kfunc = is_call ? ebpfvm__kfunc_by_name(sname) : 0;
+            if (kfunc) {
+                insn->src_reg = EBPF_PSEUDO_CALL_KFUNC;
+                insn->imm = kfunc;
+                insn->off = 0;
+                return 0;
+            }
             /* Like libbpf's kernel-side resolution, it concerns only the
              * programs that use it: recorded for load time. */
             const char *where = c->have_btf ? ebpfvm__btf_extern_section(&c->btf, sym->name) : NULL;

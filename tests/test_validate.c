@@ -193,7 +193,7 @@ Test(validate, calls)
     BADPROG("insn 0: unknown helper 0", EBPF_CALL_HELPER(0), X_EXIT);
     BADPROG("insn 0: unknown helper -5", EBPF_CALL_HELPER(-5), X_EXIT);
     BADPROG("insn 0: unknown helper 1024", EBPF_CALL_HELPER(1024), X_EXIT);
-    REJECT(EBPFVM_ERR_UNSUPP, "insn 0: kfunc call (src_reg 2, btf id 7) is not supported",
+    REJECT(EBPFVM_ERR_UNSUPP, "insn 0: kfunc call (src_reg 2, id 7) is not one of ebpfvm's kfuncs",
            EBPF_RAW(0x85, 0, EBPF_PSEUDO_CALL_KFUNC, 0, 7), X_EXIT);
     BADPROG("insn 0: call with invalid src_reg 3", EBPF_RAW(0x85, 0, 3, 0, 7), X_EXIT);
     BADPROG("insn 1: local call out of range to 10", EBPF_MOV64_IMM(0, 0), EBPF_CALL_LOCAL(8), X_EXIT);

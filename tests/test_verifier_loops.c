@@ -5,6 +5,10 @@
  *     fall-through is queued one may_goto deeper and widened against the
  *     previous visit, a visit inside an earlier one's ranges is pruned, and
  *     an unchanged state at the same depth is an infinite loop;
+ *   - open-coded iterators (bpf_iter_num_new/next/destroy, ebpfvm's
+ *     kfuncs): next() explores the drained path first and queues the one
+ *     with an element, converging like may_goto; the iterator's stack
+ *     slot, reference and read-only element are checked;
  *   - bpf_loop (helper 181): its callback is verified as a call from the
  *     helper, iteration after iteration, until the count's upper bound or
  *     until the state at the call repeats; its arguments and the
@@ -279,4 +283,99 @@ Test(verifier_loops, bpf_loop_callback_fault_ends_the_run_with_its_message)
              EBPF_MOV64_IMM(4, 0), EBPF_CALL_HELPER(EBPF_HELPER_loop), EBPF_EXIT());
     cr_assert_eq(last_status, EBPFVM_ERR_FAULT, "%s", res.message);
     cr_assert(strstr(res.message, "callback 0x5 is not a function of the program"), "%s", res.message);
+}
+
+/* ------------------------------------------------------- iter_num */
+
+#define FP8(reg) EBPF_MOV64_REG(reg, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, reg, -8)
+#define ITER_NEW(lo, hi) FP8(1), EBPF_MOV64_IMM(2, lo), EBPF_MOV64_IMM(3, hi), EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEW)
+#define ITER_NEXT FP8(1), EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEXT)
+#define ITER_DESTROY FP8(1), EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_DESTROY)
+
+/* sum of the values of iter_num(LO, HI) in r0: 0-4 new; 5 r6 = 0;
+ * 6-8 next; 9 if NULL -> 13; 10-12 r6 += *v, back to 6; 13-15 destroy;
+ * 16-17 return r6. */
+#define ITER_SUM_PROG(LO, HI)                                                                                 \
+    ITER_NEW(LO, HI), EBPF_MOV64_IMM(6, 0), ITER_NEXT, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 3),                    \
+        EBPF_LDX_MEM(EBPF_SIZE_W, 2, 0, 0), EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 2), EBPF_JA(-7), ITER_DESTROY,     \
+        EBPF_MOV64_REG(0, 6), EBPF_EXIT()
+
+Test(verifier_loops, iter_num_loop_converges)
+{
+    /* The sum is unchecked: widened, the second visit of next() is
+     * within the first, whatever the range. */
+    struct outcome o = VERIFY(ITER_SUM_PROG(0, 1000000));
+    expect_accept(o);
+    cr_assert_lt(o.processed, 60, "processed %llu\n%s", (unsigned long long)o.processed, vlog);
+    cr_assert(strstr(vlog, "fp-8=iter_num(ref_id="), "log:\n%s", vlog);
+}
+
+Test(verifier_loops, iter_num_rules)
+{
+    /* No destroy: the reference new() took leaks. */
+    expect_reject(VERIFY(ITER_NEW(0, 3), ITER_NEXT, EBPF_MOV64_IMM(0, 2), EBPF_EXIT()), "Unreleased reference id=");
+    /* next() and destroy() of nothing. */
+    expect_reject(VERIFY(ITER_NEXT, EBPF_MOV64_IMM(0, 2), EBPF_EXIT()), "expected an initialized iter_num as arg #0");
+    expect_reject(VERIFY(ITER_DESTROY, EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "expected an initialized iter_num as arg #0");
+    /* new() over a live iterator. */
+    expect_reject(VERIFY(ITER_NEW(0, 3), ITER_NEW(0, 3), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "expected uninitialized iter_num as arg #0");
+    /* Its bytes are not data. */
+    expect_reject(VERIFY(ITER_NEW(0, 3), EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 10, -8), EBPF_EXIT()),
+                  "invalid read from stack off -8+0 size 8");
+    /* The element is read-only. */
+    expect_reject(VERIFY(ITER_NEW(0, 3), ITER_NEXT, EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 1),
+                         EBPF_ST_MEM(EBPF_SIZE_W, 0, 0, 1), ITER_DESTROY, EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "R0 cannot write into rdonly_mem");
+    /* ... and may be NULL. */
+    expect_reject(VERIFY(ITER_NEW(0, 3), ITER_NEXT, EBPF_LDX_MEM(EBPF_SIZE_W, 6, 0, 0), ITER_DESTROY,
+                         EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "R0 invalid mem access 'scalar'");
+    /* Where the iterator may be. */
+    expect_reject(VERIFY(EBPF_MOV64_IMM(1, 0), EBPF_MOV64_IMM(2, 0), EBPF_MOV64_IMM(3, 1),
+                         EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEW), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "arg#0 expected pointer to an iterator on stack");
+    expect_reject(VERIFY(EBPF_MOV64_REG(1, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, -12), EBPF_MOV64_IMM(2, 0),
+                         EBPF_MOV64_IMM(3, 1), EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEW), EBPF_MOV64_IMM(0, 2),
+                         EBPF_EXIT()),
+                  "cannot pass in iter at an offset=-12");
+}
+
+Test(verifier_loops, iter_num_index_stays_checked)
+{
+    /* An index counted next to the iterator and used into an 8-byte map
+     * value: it matters, so it is not widened, and the iteration where it
+     * reaches 8 is found. 0-4 new; 5-12 lookup (r7 = value); 13 null
+     * check; 14 r6 = 0; 15-17 next; 18 NULL -> 22; 19 r8 = r7 + r6;
+     * 20 load; 21 r6 += 1 / back; then destroy. */
+    expect_reject(VERIFY(ITER_NEW(0, 100), EBPF_ST_MEM(EBPF_SIZE_W, 10, -12, 0), EBPF_MOV64_REG(2, 10),
+                         EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -12), EBPF_LD_MAP_FD(1, 0),
+                         EBPF_CALL_HELPER(EBPF_HELPER_map_lookup_elem), EBPF_MOV64_REG(7, 0),
+                         EBPF_JMP_IMM(EBPF_JMP_JEQ, 7, 0, 10), EBPF_MOV64_IMM(6, 0), ITER_NEXT,
+                         EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 5), EBPF_MOV64_REG(8, 7), EBPF_ALU64_REG(EBPF_ALU_ADD, 8, 6),
+                         EBPF_LDX_MEM(EBPF_SIZE_B, 1, 8, 0), EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1), EBPF_JA(-9),
+                         ITER_DESTROY, EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+                  "invalid access to map value, value_size=8 off=8 size=1");
+}
+
+Test(verifier_loops, iter_num_runs_like_the_kernel)
+{
+    /* 0 + 1 + ... + 9 in the interpreter (checked, and verified fast). */
+    struct ebpfvm_run_result res;
+    for (int m = 0; m < 2; m++) {
+        enum ebpfvm_exec_mode mode = m ? EBPFVM_EXEC_FAST : EBPFVM_EXEC_CHECKED;
+        cr_assert_eq(RUN_LOOP(mode, &res, ITER_SUM_PROG(0, 10)), 45, "%s", res.message);
+        /* -3 .. 1, each value zero-extended from 32 bits. */
+        cr_assert_eq((uint32_t)RUN_LOOP(mode, &res, ITER_SUM_PROG(-3, 2)), (uint32_t)-5, "%s", res.message);
+        /* start > end: new() says -EINVAL and next() gives nothing. */
+        cr_assert_eq(RUN_LOOP(mode, &res, ITER_SUM_PROG(5, 3)), 0, "%s", res.message);
+    }
+    /* The return values of new(): -EINVAL, -E2BIG (more than 8M values). */
+    cr_assert_eq((int64_t)RUN_LOOP(EBPFVM_EXEC_CHECKED, &res, ITER_NEW(5, 3), EBPF_MOV64_REG(6, 0), ITER_DESTROY,
+                                   EBPF_MOV64_REG(0, 6), EBPF_EXIT()),
+                 -22);
+    cr_assert_eq((int64_t)RUN_LOOP(EBPFVM_EXEC_CHECKED, &res, ITER_NEW(0, 8 * 1024 * 1024 + 1), EBPF_MOV64_REG(6, 0),
+                                   ITER_DESTROY, EBPF_MOV64_REG(0, 6), EBPF_EXIT()),
+                 -7);
 }

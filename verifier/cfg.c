@@ -129,6 +129,9 @@ int ebpfvm__check_cfg(struct venv *env)
              * checkpoint where its iterations converge. */
             if (d->src == EBPF_PSEUDO_CALL_HELPER && ebpfvm__helper_calls_back(env->insns[pc].imm))
                 env->prune_point[pc] = PRUNE_CALLBACK;
+            /* An iterator's next(): the loop head where it converges. */
+            if (d->src == EBPF_PSEUDO_CALL_KFUNC && env->insns[pc].imm == EBPFVM_KFUNC_ITER_NUM_NEXT)
+                env->prune_point[pc] = PRUNE_ITER_NEXT;
             break;
         case EBPF_FMT_LD_IMM64:
             /* A function's address: its code is reachable (as a callee). */

@@ -452,6 +452,11 @@ int ebpfvm__check_helper_call(struct venv *env, uint32_t pc)
             if ((map_helper(id) && (map->type == EBPFVM_MAP_RINGBUF || map->type == EBPFVM_MAP_PROG_ARRAY)) ||
                 map->type == EBPFVM_MAP_USER_RINGBUF || /* only bpf_user_ringbuf_drain, not provided */
                 map->type == EBPFVM_MAP_SK_STORAGE ||   /* only bpf_sk_storage_*, not provided */
+                /* socket maps: the kernel passes them to sock helpers ebpfvm does not provide, and
+                 * sockmap/sockhash also to bpf_map_lookup_elem (returns a socket reference) and
+                 * update/delete (take a socket): no ebpfvm program type ever holds a socket */
+                map->type == EBPFVM_MAP_SOCKMAP || map->type == EBPFVM_MAP_SOCKHASH ||
+                map->type == EBPFVM_MAP_REUSEPORT_SOCKARRAY ||
                 (map->inner_meta && id != EBPF_HELPER_map_lookup_elem) || /* map-in-map: lookup only */
                 (ringbuf_helper(id) && map->type != EBPFVM_MAP_RINGBUF))
                 return ebpfvm__verr(env, "cannot pass map_type %d into func bpf_%s#%d", (int)map->type,
@@ -759,4 +764,147 @@ int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
         ebpfvm__mark_reg_not_init(&st->regs[r]);
     st->written |= 0x3fu;
     return 0;
+}
+
+/* ------------------------------------------------------------ kfuncs */
+
+/*
+ * The open-coded numeric iterator, bpf_iter_num_{new,next,destroy} (the
+ * kernel's process_iter_arg, mark_stack_slots_iter, process_iter_next_call):
+ *   - new(&it, start, end) takes 8 bytes of stack at a constant, aligned
+ *     offset that hold no iterator, and makes them one: ACTIVE, depth 0,
+ *     holding a new reference (released by destroy; the exit reports a
+ *     leak);
+ *   - next(&it) on an ACTIVE iterator queues the path where it returns an
+ *     element (a read-only int, not NULL) with the depth one higher and
+ *     scalars widened against the previous visit, and goes on with the
+ *     path where it returned NULL (the iterator DRAINED) - the loop's exit
+ *     is explored first, as for may_goto; the loop converges when a later
+ *     visit of next() lies within an earlier one (verifier.c);
+ *   - destroy(&it) releases the reference and the stack bytes.
+ */
+static int iter_slot(struct venv *env, struct vstate *st, struct vreg **meta, uint8_t **bytes)
+{
+    const struct vreg *r1 = &st->regs[1];
+    if (r1->type != PTR_TO_STACK)
+        return ebpfvm__verr(env, "arg#0 expected pointer to an iterator on stack");
+    if (!ebpfvm__tnum_is_const(r1->b.var_off))
+        return ebpfvm__verr(env, "iter has to be at a constant offset");
+    int64_t off = (int64_t)r1->off + ebpf_as_s64(r1->b.var_off.value);
+    if (off % 8 || off < -EBPF_STACK_SIZE || off >= 0)
+        return ebpfvm__verr(env, "cannot pass in iter at an offset=%lld", (long long)off);
+    if (r1->frameno > st->curframe)
+        return ebpfvm__verr(env, "R1 points to the stack of a returned frame");
+    int slot = (int)(off + EBPF_STACK_SIZE) / 8;
+    bool own = r1->frameno >= st->curframe;
+    *meta = own ? &st->spills[slot] : &st->callers[r1->frameno].spills[slot];
+    *bytes = own ? &st->stack[slot * 8] : &st->callers[r1->frameno].stack[slot * 8];
+    return 0;
+}
+
+struct vreg *ebpfvm__iter_of_r1(struct vstate *st)
+{
+    const struct vreg *r1 = &st->regs[1];
+    if (r1->type != PTR_TO_STACK || !ebpfvm__tnum_is_const(r1->b.var_off) || r1->frameno > st->curframe)
+        return NULL;
+    int64_t off = (int64_t)r1->off + ebpf_as_s64(r1->b.var_off.value);
+    if (off % 8 || off < -EBPF_STACK_SIZE || off >= 0)
+        return NULL;
+    int slot = (int)(off + EBPF_STACK_SIZE) / 8;
+    bool own = r1->frameno >= st->curframe;
+    uint8_t *bytes = own ? &st->stack[slot * 8] : &st->callers[r1->frameno].stack[slot * 8];
+    if (memchr(bytes, STACK_ITER, 8) == NULL || bytes[0] != STACK_ITER)
+        return NULL;
+    return own ? &st->spills[slot] : &st->callers[r1->frameno].spills[slot];
+}
+
+static bool iter_initialized(const uint8_t *bytes, const struct vreg *meta)
+{
+    for (int i = 0; i < 8; i++)
+        if (bytes[i] != STACK_ITER)
+            return false;
+    return meta->ref_obj_id != 0;
+}
+
+int ebpfvm__check_kfunc_call(struct venv *env, uint32_t pc)
+{
+    struct vstate *st = env->cur;
+    int32_t id = env->code[pc].u.imm;
+    struct vreg *meta = NULL;
+    uint8_t *bytes = NULL;
+    if (ebpfvm__check_reg_read(env, 1) || iter_slot(env, st, &meta, &bytes))
+        return -1;
+    switch (id) {
+    case EBPFVM_KFUNC_ITER_NUM_NEW: {
+        if (ebpfvm__check_reg_read(env, 2) || ebpfvm__check_reg_read(env, 3))
+            return -1;
+        for (unsigned r = 2; r <= 3; r++)
+            if (st->regs[r].type != SCALAR_VALUE)
+                return ebpfvm__verr(env, "R%u is not a scalar", r);
+        if (memchr(bytes, STACK_ITER, 8))
+            return ebpfvm__verr(env, "expected uninitialized iter_num as arg #0");
+        if (st->nrefs == MAX_REFS)
+            return ebpfvm__verr(env, "too many references held (%u)", st->nrefs);
+        uint32_t ref = ebpfvm__new_id(env);
+        st->refs[st->nrefs] = ref;
+        st->ref_insn[st->nrefs] = pc;
+        st->nrefs++;
+        memset(bytes, STACK_ITER, 8);
+        ebpfvm__mark_reg_ptr(meta, PTR_TO_STACK);
+        meta->ref_obj_id = ref;
+        meta->off = ITER_ACTIVE;
+        meta->range = 0;
+        for (unsigned r = 1; r <= 5; r++)
+            ebpfvm__mark_reg_not_init(&st->regs[r]);
+        ebpfvm__mark_reg_unknown(&st->regs[0]);
+        return 0;
+    }
+    case EBPFVM_KFUNC_ITER_NUM_NEXT: {
+        if (!iter_initialized(bytes, meta))
+            return ebpfvm__verr(env, "expected an initialized iter_num as arg #0");
+        /* Where the iterator is, to find it again in the queued copy. */
+        ptrdiff_t meta_at = (const uint8_t *)meta - (const uint8_t *)st;
+        bool in_caller = meta < st->spills || meta >= st->spills + NSLOTS;
+        uint32_t frameno = st->regs[1].frameno;
+        bool active = meta->off == ITER_ACTIVE;
+        for (unsigned r = 1; r <= 5; r++)
+            ebpfvm__mark_reg_not_init(&st->regs[r]);
+        if (active) {
+            const struct vstate *prev = ebpfvm__find_prev_entry(env, st, pc, env->just_kept);
+            if (ebpfvm__push_branch(env, st, pc + 1, pc))
+                return -1;
+            struct vstate *q = env->pending[env->npending - 1].st;
+            struct vreg *qmeta;
+            if (in_caller) {
+                size_t slot = (size_t)(meta - st->callers[frameno].spills);
+                qmeta = &q->callers[frameno].spills[slot];
+            } else {
+                qmeta = (struct vreg *)((uint8_t *)q + meta_at);
+            }
+            qmeta->range++;
+            if (prev)
+                ebpfvm__widen_imprecise_scalars(env, prev, q, pc + 1);
+            ebpfvm__mark_reg_ptr(&q->regs[0], PTR_TO_MEM);
+            q->regs[0].mem_size = 4;
+            q->regs[0].rdonly = 1;
+        }
+        meta->off = ITER_DRAINED;
+        ebpfvm__mark_reg_const(&st->regs[0], 0);
+        return 0;
+    }
+    case EBPFVM_KFUNC_ITER_NUM_DESTROY: {
+        if (!iter_initialized(bytes, meta))
+            return ebpfvm__verr(env, "expected an initialized iter_num as arg #0");
+        release_ref(st, meta->ref_obj_id);
+        memset(bytes, STACK_INVALID, 8);
+        ebpfvm__mark_reg_not_init(meta);
+        for (unsigned r = 1; r <= 5; r++)
+            ebpfvm__mark_reg_not_init(&st->regs[r]);
+        ebpfvm__mark_reg_not_init(&st->regs[0]);
+        return 0;
+    }
+    default:
+        env->err = EBPFVM_ERR_UNSUPP;
+        return ebpfvm__verr(env, "kfunc %d is not supported by the verifier", id);
+    }
 }

@@ -64,8 +64,19 @@ static struct frame_mem frame_of(struct venv *env, const struct vreg *reg)
 /* Data written into bytes [first, last]: they become STACK_MISC, and a
  * spill in a slot they touch is broken - its other initialised bytes
  * become unknown data too (the kernel's scrub_special_slot). */
+static void break_iter(uint8_t *stack, int s)
+{
+    for (int i = 0; i < 8; i++)
+        if (stack[s * 8 + i] == STACK_ITER)
+            stack[s * 8 + i] = STACK_MISC;
+}
+
 static void stack_mark_misc(uint8_t *stack, int first, int last)
 {
+    /* An iterator written over is gone (its reference stays held: the
+     * exit reports the leak, as in the kernel). */
+    for (int s = first / 8; s <= last / 8; s++)
+        break_iter(stack, s);
     for (int s = first / 8; s <= last / 8; s++)
         if (stack[s * 8] == STACK_SPILL)
             for (int i = 0; i < 8; i++)
@@ -134,11 +145,11 @@ static int check_stack_var_bounds(struct venv *env, unsigned regno, int32_t off,
 static int check_stack_data_read(struct venv *env, unsigned regno, struct frame_mem fm, int first, int last,
                                  bool helper)
 {
-    if (!env->strict)
-        return 0;
     for (int k = first; k <= last; k++) {
         uint8_t t = fm.stack[k];
-        if (t == STACK_INVALID) {
+        /* An iterator's bytes are not data (any mode); uninitialised ones
+         * are only in strict mode. */
+        if (t == STACK_ITER || (t == STACK_INVALID && env->strict)) {
             if (helper)
                 return ebpfvm__verr(env, "invalid indirect read from stack R%u off %d+%d size %d", regno,
                                     first - EBPF_STACK_SIZE, k - first, last - first + 1);
@@ -147,7 +158,7 @@ static int check_stack_data_read(struct venv *env, unsigned regno, struct frame_
         }
         /* A helper copying a spilled pointer (into a map, a ring buffer
          * record, ...) would leak it. */
-        if (t == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[k / 8]))
+        if (env->strict && t == STACK_SPILL && ebpfvm__reg_is_ptr(&fm.spills[k / 8]))
             return ebpfvm__verr(env, "R%u leaks addr into helper function", regno);
     }
     return 0;
@@ -217,6 +228,7 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
             }
         }
         int s = k / 8;
+        break_iter(fm.stack, s);
         unsigned old = spill_size(fm.stack, s);
         memset(&fm.stack[k], STACK_SPILL, size);
         /* The rest of the slot: what a broken spill leaves is data. */
@@ -229,6 +241,7 @@ static int stack_write(struct venv *env, unsigned regno, int32_t off, unsigned s
     if (value && ebpfvm__reg_is_ptr(value)) {
         if (size != 8)
             return ebpfvm__verr(env, "invalid size of register spill");
+        break_iter(fm.stack, k / 8);
         memset(&fm.stack[k], STACK_SPILL, 8);
         fm.spills[k / 8] = *value;
         return 0;
@@ -280,6 +293,9 @@ static int stack_read(struct venv *env, unsigned regno, int32_t off, unsigned si
     if (check_stack_bounds(env, regno, off, size, READ, &k))
         return -1;
     struct frame_mem fm = frame_of(env, reg);
+    for (unsigned i = 0; i < size; i++)
+        if (fm.stack[k + (int)i] == STACK_ITER)
+            return ebpfvm__verr(env, "invalid read from stack off %d+%u size %u", k - EBPF_STACK_SIZE, i, size);
     int slot = k / 8;
     unsigned spilled_size = spill_size(fm.stack, slot);
     if (spilled_size) {
@@ -413,6 +429,8 @@ int ebpfvm__check_mem_region(struct venv *env, unsigned regno, int32_t off, uint
                                 reg->map->value_size, reg->off + off, (unsigned long long)size);
         return check_region_bounds(env, regno, off, size, reg->map->value_size, "map value", "value_size");
     case PTR_TO_MEM:
+        if (write && reg->rdonly)
+            return ebpfvm__verr(env, "R%u cannot write into %s", regno, ebpfvm__reg_type_name(reg));
         return check_region_bounds(env, regno, off, size, reg->mem_size, "memory", "mem_size");
     default:
         return ebpfvm__verr(env, "R%u invalid mem access '%s'", regno, ebpfvm__reg_type_name(reg));

@@ -154,6 +154,8 @@ const char *ebpfvm__reg_type_name(const struct vreg *reg)
         return "ringbuf_mem";
     if (reg->ref_obj_id && reg->type == PTR_TO_MEM_OR_NULL)
         return "ringbuf_mem_or_null";
+    if (reg->rdonly && reg->type == PTR_TO_MEM)
+        return "rdonly_mem";
     return ebpfvm__vtype_name(reg->type);
 }
 
@@ -322,6 +324,13 @@ void ebpfvm__vlog_state(struct venv *env, const struct vstate *st)
         if (bytes[0] == STACK_SPILL) {
             ebpfvm__vlog(env, "%sfp%d=", sep, off);
             ebpfvm__vlog_reg(env, &st->spills[slot]);
+            sep = " ";
+            continue;
+        }
+        if (bytes[0] == STACK_ITER) {
+            const struct vreg *it = &st->spills[slot];
+            ebpfvm__vlog(env, "%sfp%d=iter_num(ref_id=%u,state=%s,depth=%u)", sep, off, it->ref_obj_id,
+                         it->off == ITER_ACTIVE ? "active" : "drained", it->range);
             sep = " ";
             continue;
         }

@@ -139,6 +139,12 @@ static void transfer(const struct venv *env, uint32_t pc, uint16_t *regs, uint64
         if (env->code[pc].src == EBPF_PSEUDO_CALL_HELPER && !ebpfvm__helper_calls_back(insn->imm)) {
             R &= (uint16_t)~0x3fu;  /* r0-r5 are written by the call */
             R |= 0x3eu;             /* r1-r5 are its arguments */
+        } else if (env->code[pc].src == EBPF_PSEUDO_CALL_KFUNC) {
+            /* The iterator kfuncs: r1 (the iterator's address) matters;
+             * new()'s range does not (next() is explored both ways), nor
+             * the iterator's bytes (not data). */
+            R &= (uint16_t)~0x3fu;
+            R |= 0x2u;
         } else { /* a bpf-to-bpf call, or a helper that runs a callback */
             everything = true;
         }
@@ -192,6 +198,8 @@ static uint16_t live_transfer(const struct venv *env, uint32_t pc, uint16_t L)
     case EBPF_FMT_CALL:
         if (env->code[pc].src == EBPF_PSEUDO_CALL_HELPER)
             return (uint16_t)((L & ~0x3fu) | 0x3eu);
+        if (env->code[pc].src == EBPF_PSEUDO_CALL_KFUNC) /* new() reads r1-r3, next()/destroy() r1 */
+            return (uint16_t)((L & ~0x3fu) | 0xeu);
         return ALL_REGS;
     case EBPF_FMT_EXIT:
         return 1u;

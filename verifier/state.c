@@ -184,7 +184,7 @@ static bool regs_same(const struct vreg *a, const struct vreg *b)
     if (a->type == NOT_INIT)
         return true;
     return bounds_same(&a->b, &b->b) && a->map == b->map && a->off == b->off && a->id == b->id &&
-           a->add_const == b->add_const &&
+           a->add_const == b->add_const && a->rdonly == b->rdonly &&
            a->frameno == b->frameno &&
            a->ref_obj_id == b->ref_obj_id && a->range == b->range && a->mem_size == b->mem_size;
 }
@@ -213,11 +213,11 @@ static bool regsafe(const struct vreg *old, const struct vreg *cur, struct idmap
     case PTR_TO_MAP_VALUE_OR_NULL:
     case PTR_TO_MEM_OR_NULL:
         return old->map == cur->map && old->off == cur->off && old->mem_size == cur->mem_size &&
-               bounds_same(&old->b, &cur->b) && idmap_check(m, old->id, cur->id) &&
+               old->rdonly == cur->rdonly && bounds_same(&old->b, &cur->b) && idmap_check(m, old->id, cur->id) &&
                idmap_check(m, old->ref_obj_id, cur->ref_obj_id) && (old->ref_obj_id == 0) == (cur->ref_obj_id == 0);
     default:
         return old->map == cur->map && old->off == cur->off && old->mem_size == cur->mem_size &&
-               old->frameno == cur->frameno &&
+               old->frameno == cur->frameno && old->rdonly == cur->rdonly &&
                ebpfvm__bounds_within(&old->b, &cur->b) && idmap_check(m, old->ref_obj_id, cur->ref_obj_id) &&
                (old->ref_obj_id == 0) == (cur->ref_obj_id == 0);
     }
@@ -242,6 +242,19 @@ static bool stacksafe(const uint8_t *old_stack, const struct vreg *old_spills, c
                 continue;
             return false;
         }
+        if (o == STACK_ITER) {
+            /* The same iterator (reference) in the same state; the depth
+             * is not compared (the kernel's: it would keep loops from
+             * converging). */
+            if (c != STACK_ITER)
+                return false;
+            if (k % 8 == 0) {
+                const struct vreg *a = &old_spills[k / 8], *b = &cur_spills[k / 8];
+                if (a->off != b->off || !idmap_check(m, a->ref_obj_id, b->ref_obj_id))
+                    return false;
+            }
+            continue;
+        }
         /* STACK_SPILL: compare once per slot. A spill's bytes are the
          * first n of its slot and its register holds a value of n bytes
          * (check_mem.c), so a cur spill of at least old's bytes whose
@@ -265,7 +278,7 @@ static bool frames_same(const struct vreg *ra, const uint8_t *sa, const struct v
     if (memcmp(sa, sb, EBPF_STACK_SIZE) != 0)
         return false;
     for (int s = 0; s < NSLOTS; s++)
-        if (sa[s * 8] == STACK_SPILL && !regs_same(&pa[s], &pb[s]))
+        if ((sa[s * 8] == STACK_SPILL || sa[s * 8] == STACK_ITER) && !regs_same(&pa[s], &pb[s]))
             return false;
     return true;
 }

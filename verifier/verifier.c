@@ -138,9 +138,23 @@ static int is_state_visited(struct venv *env, uint32_t pc)
     }
     bool force = env->prune_point[pc] >= PRUNE_FORCE;
     bool calls_back = env->prune_point[pc] == PRUNE_CALLBACK;
+    bool iter_next = env->prune_point[pc] == PRUNE_ITER_NEXT;
     env->just_kept = NULL;
     for (struct vstate_list **link = &env->explored[pc], *sl; (sl = *link) != NULL;) {
-        if (sl->st.branches && calls_back) {
+        if (sl->st.branches && iter_next) {
+            /* An iterator's next() reached again with more elements taken:
+             * within an earlier visit and still ACTIVE, the earlier one's
+             * paths cover it (the kernel's is_iter_next_insn case; exact
+             * states are compared, no liveness, since the earlier one's
+             * paths are not all known; never an infinite loop: the
+             * iterator ends). */
+            const struct vreg *it = ebpfvm__iter_of_r1(cur);
+            if (ebpfvm__states_equal(&sl->st, cur, RANGE_WITHIN, env->strict, 0, 0, 0) && it &&
+                it->off == ITER_ACTIVE) {
+                sl->hit_cnt++;
+                return 1;
+            }
+        } else if (sl->st.branches && calls_back) {
             /* A helper call that runs a callback, reached again after
              * more callback visits: one inside the earlier state's ranges
              * is covered by it (the kernel's calls_callback case; coming
@@ -338,6 +352,10 @@ static void stack_use_of(const struct venv *env, uint32_t pc, struct stack_use *
         break;
     case EBPF_FMT_CALL: {
         int32_t id = insn->imm;
+        if (env->code[pc].src == EBPF_PSEUDO_CALL_KFUNC) { /* the iterator: 8 bytes at r1 */
+            note_stack_use(env, u, 1, 0, pc);
+            break;
+        }
         if (env->code[pc].src != EBPF_PSEUDO_CALL_HELPER || id <= 0 || id > EBPFVM_MAX_HELPER_ID ||
             !env->vm->helpers || !env->vm->helpers[id].fn)
             break;
@@ -696,6 +714,8 @@ static int do_check(struct venv *env)
         case EBPF_FMT_CALL:
             if (d->src == EBPF_PSEUDO_CALL_HELPER)
                 err = ebpfvm__check_helper_call(env, pc);
+            else if (d->src == EBPF_PSEUDO_CALL_KFUNC)
+                err = ebpfvm__check_kfunc_call(env, pc);
             else
                 err = ebpfvm__check_local_call(env, pc, &next);
             break;

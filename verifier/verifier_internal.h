@@ -73,6 +73,7 @@ struct vreg {
     uint32_t mem_size;      /* PTR_TO_MEM(_OR_NULL): bytes */
     uint8_t type;           /* enum vtype */
     uint8_t frameno;        /* PTR_TO_STACK: the frame whose stack it points to */
+    uint8_t rdonly;         /* PTR_TO_MEM(_OR_NULL): no writes (bpf_iter_num_next's int) */
     uint8_t add_const;      /* scalars: 0, or ADD_CONST_64 (this is the value
                              * of id + off) or ADD_CONST_32 (its 32-bit sum,
                              * zero-extended): the kernel's BPF_ADD_CONST
@@ -81,12 +82,19 @@ struct vreg {
 
 enum { ADD_CONST_64 = 1, ADD_CONST_32 = 2 };
 
-enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL };
+enum { STACK_INVALID = 0, STACK_MISC, STACK_SPILL, STACK_ITER };
+
+/* An open-coded iterator (bpf_iter_num) on the stack: its 8 bytes are
+ * STACK_ITER and its slot's spills[] entry holds ref_obj_id (the reference
+ * bpf_iter_num_new acquired), off = ITER_ACTIVE or ITER_DRAINED (next()
+ * returned NULL on this path) and range = the depth (next() calls that
+ * returned an element on this path). */
+enum { ITER_ACTIVE = 1, ITER_DRAINED = 2 };
 
 /* venv->prune_point[pc]: 0 no pruning there; PRUNE_POINT compare and keep
  * checkpoints by the usual heuristic; PRUNE_FORCE (may_goto) keep one at
  * every visit. */
-enum { PRUNE_NONE = 0, PRUNE_POINT = 1, PRUNE_FORCE = 2, PRUNE_CALLBACK = 3 };
+enum { PRUNE_NONE = 0, PRUNE_POINT = 1, PRUNE_FORCE = 2, PRUNE_CALLBACK = 3, PRUNE_ITER_NEXT = 4 };
 
 /* How states_equal compares (the kernel's enum exact_level):
  *   NOT_EXACT     inclusion, with dead and loose scalars skipped (pruning
@@ -313,6 +321,11 @@ EBPFVM_INTERNAL int ebpfvm__check_ld_abs(struct venv *env, uint32_t pc);
  * current path continues. */
 EBPFVM_INTERNAL int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next);
 EBPFVM_INTERNAL int ebpfvm__check_helper_call(struct venv *env, uint32_t pc);
+/* A call of one of ebpfvm's kfuncs (the bpf_iter_num iterator). */
+EBPFVM_INTERNAL int ebpfvm__check_kfunc_call(struct venv *env, uint32_t pc);
+/* The iterator R1 points to in st (a constant stack offset whose slot is
+ * an iterator), as its slot's spills[] entry, or NULL. */
+EBPFVM_INTERNAL struct vreg *ebpfvm__iter_of_r1(struct vstate *st);
 EBPFVM_INTERNAL int ebpfvm__check_exit(struct venv *env, uint32_t pc);
 /* bpf-to-bpf call at pc: enter the callee's frame; *next = its entry. */
 EBPFVM_INTERNAL int ebpfvm__check_local_call(struct venv *env, uint32_t pc, uint32_t *next);

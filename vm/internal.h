@@ -263,6 +263,15 @@ struct ebpfvm_form_info {
 /* The table, indexed by enum ebpf_insn_form (EBPF_OP_COUNT_ entries). */
 EBPFVM_INTERNAL extern const struct ebpfvm_form_info ebpfvm__forms[EBPF_OP_COUNT_];
 
+/* vm/kfuncs.c: the built-in kfuncs by id (called like helpers) and the
+ * id of a name (0: none). */
+struct ebpfvm__kfunc {
+    const char *name;
+    ebpfvm_helper_fn fn;
+};
+EBPFVM_INTERNAL extern const struct ebpfvm__kfunc ebpfvm__kfuncs[EBPFVM_KFUNC_COUNT_];
+EBPFVM_INTERNAL int ebpfvm__kfunc_by_name(const char *name);
+
 /* The form of an instruction word, or -1 if it is not a valid form. */
 EBPFVM_INTERNAL int ebpfvm__form_of(const struct ebpf_insn *insn);
 

@@ -172,13 +172,13 @@
     INTERP_NEXT;
 
 /* Helper calls: r0 = fn(r1..r5, env); a helper fault stops the run. */
-#define INTERP_CALL_HELPER(helper_id)                                                                    \
+#define INTERP_CALL_FN(fn, helper_id)                                                                    \
     {                                                                                                    \
         env->pc = INTERP_PC;                                                                             \
         env->depth = depth;                                                                              \
         env->fp = reg[EBPF_REG_FP];                                                                      \
         INTERP_SAVE_COUNT();                                                                             \
-        reg[0] = helpers[(helper_id)].fn(reg[1], reg[2], reg[3], reg[4], reg[5], env);                   \
+        reg[0] = (fn)(reg[1], reg[2], reg[3], reg[4], reg[5], env);                                      \
         INTERP_LOAD_COUNT();                                                                             \
         if (EBPFVM_UNLIKELY(env->faulted)) {                                                             \
             INTERP_SAVE_COUNT();                                                                         \
@@ -186,12 +186,16 @@
         }                                                                                                \
         INTERP_NEXT                                                                                      \
     }
+/* (A kfunc faults only with a message: helper_id 0 is never named.) */
+#define INTERP_CALL_HELPER(helper_id) INTERP_CALL_FN(helpers[(helper_id)].fn, helper_id)
 
 /* CALL: a helper (src 0) or a bpf-to-bpf call (src 1) into a new frame with
  * its own 512-byte stack; r6-r9 and r10 are saved for the EXIT. */
 #define HANDLE_EBPF_FMT_CALL(id, opc, dval)                                                              \
     if (insn->src == EBPF_PSEUDO_CALL_HELPER)                                                            \
         INTERP_CALL_HELPER(insn->u.imm);                                                                 \
+    if (insn->src == EBPF_PSEUDO_CALL_KFUNC)                                                             \
+        INTERP_CALL_FN(ebpfvm__kfuncs[insn->u.imm].fn, 0);                                               \
     if (EBPFVM_UNLIKELY(depth + 1 >= EBPF_MAX_CALL_DEPTH)) {                                             \
         INTERP_SAVE_COUNT();                                                                             \
         return interp_fault(run, EBPFVM_ERR_FAULT, INTERP_PC, 0, "call depth exceeds %d frames",         \
@@ -336,6 +340,7 @@ budget_exhausted:
 #undef HANDLE_EBPF_FMT_JMP_IMM
 #undef HANDLE_EBPF_FMT_JMP_REG
 #undef INTERP_CALL_HELPER
+#undef INTERP_CALL_FN
 #undef HANDLE_EBPF_FMT_CALL
 #undef HANDLE_EBPF_FMT_CALLX
 #undef HANDLE_EBPF_FMT_EXIT

@@ -212,8 +212,12 @@ static int decode_call(struct ebpfvm_vm *vm, struct ebpfvm_prog *prog, size_t pc
         return 0;
     }
     case EBPF_PSEUDO_CALL_KFUNC:
-        return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP,
-                             "insn %zu: kfunc call (src_reg 2, btf id %d) is not supported", pc, insn->imm);
+        if (insn->imm <= 0 || insn->imm >= EBPFVM_KFUNC_COUNT_ || insn->off != 0)
+            return ebpfvm__error(vm, EBPFVM_ERR_UNSUPP,
+                                 "insn %zu: kfunc call (src_reg 2, id %d) is not one of ebpfvm's kfuncs", pc,
+                                 insn->imm);
+        d->u.imm = insn->imm;
+        return 0;
     default:
         return ebpfvm__error(vm, EBPFVM_ERR_BADPROG, "insn %zu: call with invalid src_reg %d", pc, insn->src_reg);
     }

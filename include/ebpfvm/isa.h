@@ -122,7 +122,17 @@ enum {
 /* src_reg values of CALL. */
 #define EBPF_PSEUDO_CALL_HELPER 0
 #define EBPF_PSEUDO_CALL_LOCAL 1 /* bpf-to-bpf call, imm = pc-relative target */
-#define EBPF_PSEUDO_CALL_KFUNC 2 /* kernel function: not supported */
+#define EBPF_PSEUDO_CALL_KFUNC 2 /* kernel function: imm = an EBPFVM_KFUNC_* id */
+
+/* ebpfvm's built-in kfuncs (vm/kfuncs.c): `call` with src_reg 2 and one of
+ * these ids in imm (the kernel's imm is a BTF id; ebpfvm's loader maps
+ * calls to extern functions of these names to the ids). */
+enum ebpfvm_kfunc_id {
+    EBPFVM_KFUNC_ITER_NUM_NEW = 1,     /* int bpf_iter_num_new(struct bpf_iter_num *, int start, int end) */
+    EBPFVM_KFUNC_ITER_NUM_NEXT = 2,    /* int *bpf_iter_num_next(struct bpf_iter_num *) */
+    EBPFVM_KFUNC_ITER_NUM_DESTROY = 3, /* void bpf_iter_num_destroy(struct bpf_iter_num *) */
+    EBPFVM_KFUNC_COUNT_
+};
 
 /* XDP verdicts (enum xdp_action). */
 enum ebpf_xdp_action {

@@ -1748,6 +1748,12 @@ static int load_one(ebpfvm_object *obj, size_t index, ebpfvm_prog **prog)
     const struct obj_prog *p = &obj->progs[index];
     if (p->unsupported)
         return ebpfvm__error(obj->vm, EBPFVM_ERR_UNSUPP, "%s: program %s: %s", obj->name, p->name, p->unsupported);
+    /* libbpf freezes .rodata when it loads the object: from the first
+     * program on, its values are the program's constants (the verifier
+     * reads them, ebpfvm_map_freeze). Until then user space may set them. */
+    for (size_t i = 0; i < obj->nmaps; i++)
+        if (has_prefix(obj->maps[i].name, ".rodata"))
+            ebpfvm_map_freeze(obj->vm, obj->maps[i].fd);
     struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = type, .name = p->name};
     rc = ebpfvm_prog_load(obj->vm, p->insns, p->count, &lo, prog);
     if (rc) {

@@ -467,6 +467,8 @@ int ebpfvm_map_update(ebpfvm_vm *vm, int fd, const void *key, const void *value,
     map_name(map, who, sizeof who);
     if (map->map_flags & EBPFVM_F_RDONLY)
         return ebpfvm__error(vm, EBPFVM_ERR_PERM, "%s: update: the map is read-only (BPF_F_RDONLY)", who);
+    if (map->frozen)
+        return ebpfvm__error(vm, EBPFVM_ERR_PERM, "%s: update: the map is frozen", who);
     if (flags > EBPFVM_EXIST)
         return ebpfvm__error(vm, EBPFVM_ERR_INVAL, "%s: update: invalid flags 0x%llx (BPF_ANY, BPF_NOEXIST or BPF_EXIST%s)",
                              who, (unsigned long long)flags, (flags & EBPFVM_F_LOCK) ? "; BPF_F_LOCK is not supported" : "");
@@ -482,6 +484,17 @@ int ebpfvm_map_update(ebpfvm_vm *vm, int fd, const void *key, const void *value,
     return err ? map_op_error(map, err, "update", key, flags) : EBPFVM_OK;
 }
 
+int ebpfvm_map_freeze(ebpfvm_vm *vm, int fd)
+{
+    if (!vm)
+        return EBPFVM_ERR_INVAL;
+    struct ebpfvm_map *map = map_get(vm, fd, "freeze");
+    if (!map)
+        return EBPFVM_ERR_NOENT;
+    map->frozen = true;
+    return EBPFVM_OK;
+}
+
 int ebpfvm_map_delete(ebpfvm_vm *vm, int fd, const void *key)
 {
     if (!vm)
@@ -489,10 +502,11 @@ int ebpfvm_map_delete(ebpfvm_vm *vm, int fd, const void *key)
     struct ebpfvm_map *map = map_for_op(vm, fd, "delete", key, true, NULL, false);
     if (!map)
         return map_for_op_status(vm, fd);
-    if (map->map_flags & EBPFVM_F_RDONLY) {
+    if (map->map_flags & EBPFVM_F_RDONLY || map->frozen) {
         char who[80];
         map_name(map, who, sizeof who);
-        return ebpfvm__error(vm, EBPFVM_ERR_PERM, "%s: delete: the map is read-only (BPF_F_RDONLY)", who);
+        return ebpfvm__error(vm, EBPFVM_ERR_PERM, "%s: delete: the map is %s", who,
+                             map->frozen ? "frozen" : "read-only (BPF_F_RDONLY)");
     }
     int err = map->ops->delete_elem(map, key);
     return err ? map_op_error(map, err, "delete", key, 0) : EBPFVM_OK;

@@ -99,6 +99,7 @@ struct ebpfvm_map {
      * verifier types a null-checked lookup result as a map_ptr to it, like
      * the kernel's inner_map_meta). NULL for the other types. */
     struct ebpfvm_map *inner_meta;
+    bool frozen; /* ebpfvm_map_freeze: user space can no longer write it */
 };
 
 /* The ops of each type (one per file). */

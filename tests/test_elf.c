@@ -604,6 +604,10 @@ Test(elf_maps, rodata_can_be_set_before_the_program_runs)
     cr_assert_eq(ebpfvm_map_lookup(vm, ro, &key, &got), 0);
     cr_assert_eq(got, 40);
     cr_assert_eq(run_memory(obj, 0), 43); /* ro_limit + 3 */
+    /* Loading the program froze it (libbpf's load): its values are the
+     * verified program's constants now. */
+    cr_assert_eq(ebpfvm_map_update(vm, ro, &key, &limit, EBPFVM_ANY), EBPFVM_ERR_PERM);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map '.rodata': update: the map is frozen");
     ebpfvm_object_close(obj);
     ebpfvm_vm_destroy(vm);
 }

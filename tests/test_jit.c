@@ -1563,6 +1563,22 @@ Test(jit, may_goto_budget_is_per_call_and_below_the_stack)
     cr_assert_eq(r0, 3ull * EBPF_MAY_GOTO_BUDGET + 16);
 }
 
+/* ------------------------------------------------- kfuncs and callbacks */
+
+Test(jit, iter_num_kfuncs_are_called_like_the_interpreter)
+{
+    /* new(0, 10); sum the elements; destroy: 45, through native calls of
+     * ebpfvm's kfuncs (the stack slot at fp-8 is the iterator). */
+    cr_assert_eq(JIT_R0(EBPF_MOV64_REG(1, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, -8), EBPF_MOV64_IMM(2, 0),
+                        EBPF_MOV64_IMM(3, 10), EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEW), EBPF_MOV64_IMM(6, 0),
+                        EBPF_MOV64_REG(1, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, -8),
+                        EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_NEXT), EBPF_JMP_IMM(EBPF_JMP_JEQ, 0, 0, 3),
+                        EBPF_LDX_MEM(EBPF_SIZE_W, 2, 0, 0), EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 2), EBPF_JA(-7),
+                        EBPF_MOV64_REG(1, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 1, -8),
+                        EBPF_CALL_KFUNC(EBPFVM_KFUNC_ITER_NUM_DESTROY), EBPF_MOV64_REG(0, 6), EBPF_EXIT()),
+                 45);
+}
+
 #else /* not x86-64 */
 
 Test(jit_fallback, no_backend_on_this_host)

@@ -19,7 +19,8 @@
 #define MEM EBPFVM_PROG_TYPE_MEMORY
 
 /* Maps every test vm has. */
-enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, MAP_WRONLY = 3, MAP_USER_RINGBUF = 4 };
+enum { MAP_ARRAY = 0, MAP_HASH = 1, MAP_RINGBUF = 2, MAP_WRONLY = 3, MAP_USER_RINGBUF = 4, MAP_RO_FROZEN = 5,
+       MAP_RO_OPEN = 6 };
 
 static char vlog[1 << 20];
 
@@ -45,12 +46,20 @@ static ebpfvm_vm *new_vm(void)
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_RINGBUF, 0, 0, 4096, 0, "rb", -1},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x100 /* BPF_F_WRONLY_PROG */, "wo", -1},
         {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_USER_RINGBUF, 0, 0, 4096, 0, "urb", -1},
+        /* .rodata-like (BPF_F_RDONLY_PROG, one entry) holding 5: frozen, and not */
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x80, "ro_frozen", -1},
+        {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 1, 0x80, "ro_open", -1},
     };
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         int fd = -1;
         cr_assert_eq(ebpfvm_map_create(vm, &defs[i], &fd), 0, "%s", ebpfvm_vm_errmsg(vm));
         cr_assert_eq(fd, i);
     }
+    uint32_t key = 0;
+    uint64_t five = 5;
+    for (int fd = MAP_RO_FROZEN; fd <= MAP_RO_OPEN; fd++)
+        cr_assert_eq(ebpfvm_map_update(vm, fd, &key, &five, EBPFVM_ANY), 0, "%s", ebpfvm_vm_errmsg(vm));
+    cr_assert_eq(ebpfvm_map_freeze(vm, MAP_RO_FROZEN), 0);
     return vm;
 }
 
@@ -614,6 +623,30 @@ Test(verifier_progs, helper_args)
     REJECT(XDP, 0, "cannot pass map_type 31 into func bpf_ringbuf_output#130", EBPF_ST_MEM(EBPF_SIZE_DW, 10, -8, 0),
            EBPF_LD_MAP_FD(1, MAP_USER_RINGBUF), EBPF_MOV64_REG(2, 10), EBPF_ALU64_IMM(EBPF_ALU_ADD, 2, -8),
            EBPF_MOV64_IMM(3, 8), EBPF_MOV64_IMM(4, 0), EBPF_CALL_HELPER(130), EBPF_MOV64_IMM(0, 0), EBPF_EXIT());
+}
+
+Test(verifier_progs, frozen_read_only_map_values_are_constants)
+{
+    /* r1 = the u32 at the value's start; r1 <<= 60 unless it is 5, then
+     * a load at fp-8 - r1... only with r1 known to be 5 is the unsafe path
+     * dead: the frozen map's value is a constant, the open one's is not. */
+#define RO_PROG(fd)                                                                                           \
+    EBPF_LD_MAP_VALUE(2, fd, 0), EBPF_LDX_MEM(EBPF_SIZE_W, 1, 2, 0), EBPF_JMP_IMM(EBPF_JMP_JEQ, 1, 5, 2),       \
+        EBPF_LDX_MEM(EBPF_SIZE_DW, 0, 1, 0), EBPF_EXIT(), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()
+    ACCEPT(XDP, 0, RO_PROG(MAP_RO_FROZEN));
+    REJECT(XDP, 0, "R1 invalid mem access 'scalar'", RO_PROG(MAP_RO_OPEN));
+#undef RO_PROG
+    /* The verifier's constant stays true: the frozen map refuses writes. */
+    ebpfvm_vm *vm = new_vm();
+    uint32_t key = 0;
+    uint64_t v = 6;
+    cr_assert_eq(ebpfvm_map_update(vm, MAP_RO_FROZEN, &key, &v, EBPFVM_ANY), EBPFVM_ERR_PERM);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'ro_frozen': update: the map is frozen");
+    cr_assert_eq(ebpfvm_map_delete(vm, MAP_RO_FROZEN, &key), EBPFVM_ERR_PERM);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "map 'ro_frozen': delete: the map is frozen");
+    cr_assert_eq(ebpfvm_map_freeze(vm, 99), EBPFVM_ERR_NOENT);
+    cr_assert_str_eq(ebpfvm_vm_errmsg(vm), "freeze: no map with fd 99");
+    ebpfvm_vm_destroy(vm);
 }
 
 Test(verifier_progs, ringbuf_reference)

@@ -488,6 +488,34 @@ static int check_ctx(struct venv *env, uint32_t pc, unsigned regno, int32_t off,
  * A load (dst != NULL) or store (value: the stored register's state, NULL
  * for data whose value is not tracked) of size bytes at R[regno] + off.
  */
+/* A load at a constant offset of a map value programs cannot write
+ * (BPF_F_RDONLY_PROG) and user space no longer can (frozen): the value
+ * there, as a known constant (the kernel's bpf_map_direct_read for a
+ * frozen .rodata). False when the load is not one of those. */
+static bool read_frozen_const(const struct vreg *reg, int32_t off, unsigned size, bool sext, struct vreg *dst)
+{
+    struct ebpfvm_map *map = reg->map;
+    uint64_t addr;
+    if (reg->type != PTR_TO_MAP_VALUE || !map || !map->frozen || !(map->map_flags & EBPFVM_F_RDONLY_PROG) ||
+        !ebpfvm__tnum_is_const(reg->b.var_off))
+        return false;
+    int64_t at = (int64_t)reg->off + off + ebpf_as_s64(reg->b.var_off.value);
+    if (at < 0 || at + size > map->value_size || ebpfvm__map_direct_value(map, (uint32_t)at, &addr) != 0)
+        return false;
+    uint64_t v = 0;
+    const uint8_t *p = (const uint8_t *)(uintptr_t)addr;
+    switch (size) {
+    case 1: v = p[0]; break;
+    case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+    default: memcpy(&v, p, 8); break;
+    }
+    if (sext && size < 8)
+        v = ebpf_sext(v, 8 * size);
+    ebpfvm__mark_reg_const(dst, v);
+    return true;
+}
+
 static int check_mem_access(struct venv *env, uint32_t pc, unsigned regno, int32_t off, unsigned size, bool write,
                             const struct vreg *value, int valueno, struct vreg *dst, bool sext)
 {
@@ -513,7 +541,7 @@ static int check_mem_access(struct venv *env, uint32_t pc, unsigned regno, int32
     default:
         if (ebpfvm__check_mem_region(env, regno, off, size, write, false))
             return -1;
-        if (dst) {
+        if (dst && !read_frozen_const(reg, off, size, sext, dst)) {
             ebpfvm__mark_reg_unknown(dst);
             ebpfvm__bounds_load(&dst->b, size, sext);
         }

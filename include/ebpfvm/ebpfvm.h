@@ -468,6 +468,17 @@ struct ebpfvm_map_info {
 };
 EBPFVM_API int ebpfvm_map_get_info(const ebpfvm_vm *vm, int fd, struct ebpfvm_map_info *info);
 
+/*
+ * Freeze a map (the kernel's BPF_MAP_FREEZE): from now on ebpfvm_map_update
+ * and ebpfvm_map_delete refuse it (EBPFVM_ERR_PERM). A frozen map that
+ * programs may not write (BPF_F_RDONLY_PROG) never changes again, so the
+ * verifier reads its contents as known constants, as the kernel does for
+ * a frozen .rodata (the ELF loader freezes an object's .rodata maps when
+ * its first program is loaded, as libbpf does at load time). Cannot be
+ * undone.
+ */
+EBPFVM_API int ebpfvm_map_freeze(ebpfvm_vm *vm, int fd);
+
 /* Number of map slots per per-CPU map and of workers (default 1). Set before
  * creating per-CPU maps. Errors: EBPFVM_ERR_INVAL (0 or > EBPFVM_MAX_CPUS;
  * a per-CPU map already exists with another count). */

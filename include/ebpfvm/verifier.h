@@ -23,10 +23,10 @@
  * here what it means there.
  *
  * bpf-to-bpf calls are verified frame by frame (up to EBPF_MAX_CALL_DEPTH
- * frames). Not supported yet (rejected with EBPFVM_ERR_UNSUPP and a message
- * naming the instruction): callx, ld_imm64 of a function address, legacy
- * packet loads (LD_ABS/LD_IND), helpers with argument kinds
- * EBPFVM_ARG_PTR_TO_FUNC.
+ * frames), and so are bpf_loop's callbacks (ld_imm64 of a function address,
+ * EBPFVM_ARG_PTR_TO_FUNC), may_goto loops and the bpf_iter_num kfuncs. Not
+ * supported (rejected with EBPFVM_ERR_UNSUPP and a message naming the
+ * instruction): callx.
  */
 #ifndef EBPFVM_VERIFIER_H
 #define EBPFVM_VERIFIER_H

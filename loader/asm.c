@@ -14,7 +14,8 @@
  * instruction (the conformance files rely on it). Extensions beyond the
  * suite's syntax, read back from the disassembler's ASM output:
  * `call %rN` / `callx %rN` (dst_reg holds the register, RFC 9669),
- * `call local <target>` (src 1), `swapNN` for `bswapNN`, and LD_IMM64 pseudo
+ * `call local <target>` (src 1), `call kfunc <id>` (src 2, EBPFVM_KFUNC_*),
+ * `may_goto <target>`, `swapNN` for `bswapNN`, and LD_IMM64 pseudo
  * loads `lddw %r1, map_fd N | map_idx N | map_value N, OFF |
  * map_idx_value N, OFF | func <target>`.
  *
@@ -658,6 +659,13 @@ static int assemble_insn(struct assembler *as, const char *mn, bool locked)
             insn->src_reg = EBPF_PSEUDO_CALL_LOCAL;
             if ((rc = read_target(as, index, ASM_FIX_IMM)))
                 return rc;
+        } else if (strncmp(as->p, "kfunc", 5) == 0 && !is_name_char(as->p[5])) {
+            as->p += 5;
+            int64_t id;
+            insn->src_reg = EBPF_PSEUDO_CALL_KFUNC;
+            if ((rc = read_ranged(as, INT32_MIN, INT32_MAX, "kfunc id", &id)))
+                return rc;
+            insn->imm = (int32_t)id;
         } else {
             int64_t id;
             if ((rc = read_ranged(as, INT32_MIN, INT32_MAX, "helper id", &id)))

@@ -166,6 +166,7 @@ Test(asm, error_messages)
     expect_error("exit now\n", "line 1: unexpected 'now' after the operands of 'exit'");
     expect_error("movsx864 %r0, 5\n", "line 1: 'movsx864' needs a register source");
     expect_error("call foo\n", "line 1: expected helper id, got 'foo'");
+    expect_error("call kfunc foo\n", "line 1: expected kfunc id, got 'foo'");
     expect_error("callx 5\n", "line 1: expected register, got '5'");
     expect_error("ja end\nexit\nend:\n", "line 1: label 'end' is past the last instruction");
     expect_error("", "line 1: no instructions");

@@ -101,6 +101,8 @@ static const struct row rows[] = {
     R1(EBPF_RAW(0x85, 0, 0, 0, 5), "call 5", "call 5"),
     R1(EBPF_RAW(0x85, 0, 1, 0, 3), "call pc+3", "call local +3"),
     R1(EBPF_RAW(0x85, 0, 1, 0, -7), "call pc-7", "call local -7"),
+    R1(EBPF_RAW(0x85, 0, 2, 0, 2), "call bpf_iter_num_next", "call kfunc 2"),
+    R1(EBPF_RAW(0x85, 0, 2, 0, 77), "call kfunc 77", "call kfunc 77"),
     R1(EBPF_RAW(0x8d, 2, 0, 0, 0), "callx r2", "callx %r2"),
     R1(EBPF_RAW(0x95, 0, 0, 0, 0), "exit", "exit"),
 };

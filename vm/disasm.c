@@ -208,7 +208,10 @@ static void disasm_llvm(struct text *t, const struct ebpf_insn *insn, int form, 
         if (src == EBPF_PSEUDO_CALL_LOCAL) {
             text_add(t, "call pc%+d", insn->imm);
         } else if (src == EBPF_PSEUDO_CALL_KFUNC) {
-            text_add(t, "call kfunc %d", insn->imm);
+            if (insn->imm > 0 && insn->imm < EBPFVM_KFUNC_COUNT_) /* ebpfvm's: by name, as the kernel's log */
+                text_add(t, "call %s", ebpfvm__kfuncs[insn->imm].name);
+            else
+                text_add(t, "call kfunc %d", insn->imm);
         } else {
             const char *name = helper_name ? helper_name(helper_name_ud, insn->imm) : NULL;
             if (name)

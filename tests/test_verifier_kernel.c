@@ -189,6 +189,15 @@ static const struct kcase cases[] = {
           EBPF_ALU64_REG(EBPF_ALU_ADD, 7, 6), EBPF_LDX_MEM(EBPF_SIZE_B, 1, 7, 0), EBPF_JA(-6), EBPF_MOV64_IMM(0, 2),
           EBPF_EXIT()),
     KCASE("may_goto_self", EBPF_MOV64_IMM(0, 0), EBPF_MAY_GOTO(-1), EBPF_EXIT()),
+    /* Widening: an accumulator tested only after the loop converges; a
+     * counter that decides a branch stays exact (the write behind r6 > 5
+     * is never reached). */
+    KCASE("may_goto_accumulator", EBPF_MOV64_IMM(6, 0), EBPF_MAY_GOTO(3), EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16),
+          EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 2), EBPF_JA(-4), EBPF_ALU64_IMM(EBPF_ALU_AND, 6, 1),
+          EBPF_JMP_IMM(EBPF_JMP_JEQ, 6, 0, 2), EBPF_MOV64_IMM(0, 1), EBPF_EXIT(), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
+    KCASE("may_goto_counter_exact", EBPF_MOV64_IMM(6, 0), EBPF_MAY_GOTO(6), EBPF_JMP_IMM(EBPF_JMP_JEQ, 6, 3, 1),
+          EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1), EBPF_JMP_IMM(EBPF_JMP_JLE, 6, 5, 2), EBPF_MOV64_REG(1, 10),
+          EBPF_ST_MEM(EBPF_SIZE_DW, 1, -600, 0), EBPF_JA(-7), EBPF_MOV64_IMM(0, 2), EBPF_EXIT()),
     /* (bpf_loop is compared on tests/xdp/loop_callback.c, test_xdp_kernel:
      * the kernel wants BTF func_info for a callback, which raw bytecode
      * lacks - "missing btf func_info"; ebpfvm does not ask for it.) */

@@ -379,3 +379,43 @@ Test(verifier_loops, iter_num_runs_like_the_kernel)
                                    ITER_DESTROY, EBPF_MOV64_REG(0, 6), EBPF_EXIT()),
                  -7);
 }
+
+/* --------------------------------------------- widening and precision */
+
+Test(verifier_loops, accumulator_tested_after_the_loop_is_widened)
+{
+    /* r6 sums unknown bytes in a may_goto loop; after the loop, if r6 is
+     * odd return 1. On the first exit r6 is 0 and decides that branch, so
+     * the first visit keeps it exact; later visits decided nothing with it
+     * and widen it: the loop converges (the kernel's behaviour; counting
+     * every branch as a check would unroll the loop to the budget). */
+    struct outcome o = VERIFY(EBPF_MOV64_IMM(6, 0),                                   /* 0 */
+                              EBPF_MAY_GOTO(3),                                      /* 1: -> 5 */
+                              EBPF_LDX_MEM(EBPF_SIZE_W, 2, 1, 16),                   /* 2: an unknown u32 */
+                              EBPF_ALU64_REG(EBPF_ALU_ADD, 6, 2), EBPF_JA(-4),       /* 3-4: -> 1 */
+                              EBPF_ALU64_IMM(EBPF_ALU_AND, 6, 1),                    /* 5 */
+                              EBPF_JMP_IMM(EBPF_JMP_JEQ, 6, 0, 2),                   /* 6: -> 9 */
+                              EBPF_MOV64_IMM(0, 1), EBPF_EXIT(),                      /* 7-8 */
+                              EBPF_MOV64_IMM(0, 2), EBPF_EXIT());                     /* 9-10 */
+    expect_accept(o);
+    cr_assert_lt(o.processed, 80, "processed %llu\n%s", (unsigned long long)o.processed, vlog);
+}
+
+Test(verifier_loops, counter_deciding_a_branch_stays_exact)
+{
+    /* r6 counts from 0 up to 3 and stops there; code behind "r6 > 5"
+     * would write outside the stack. The branch on r6 == 3 is decided at
+     * every visit (r6 is a constant), so r6 is kept exact, the bad write
+     * is never reached, and the loop converges once r6 stays 3. Widened,
+     * r6 could exceed 5 and the program would be rejected - where the
+     * kernel, for the same reason, accepts it. */
+    struct outcome o = VERIFY(EBPF_MOV64_IMM(6, 0),                                   /* 0 */
+                              EBPF_MAY_GOTO(6),                                      /* 1: -> 8 */
+                              EBPF_JMP_IMM(EBPF_JMP_JEQ, 6, 3, 1),                   /* 2: -> 4 */
+                              EBPF_ALU64_IMM(EBPF_ALU_ADD, 6, 1),                    /* 3 */
+                              EBPF_JMP_IMM(EBPF_JMP_JLE, 6, 5, 2),                   /* 4: -> 7 */
+                              EBPF_MOV64_REG(1, 10), EBPF_ST_MEM(EBPF_SIZE_DW, 1, -600, 0), /* 5-6 */
+                              EBPF_JA(-7),                                           /* 7: -> 1 */
+                              EBPF_MOV64_IMM(0, 2), EBPF_EXIT());                    /* 8-9 */
+    expect_accept(o);
+}

@@ -124,6 +124,7 @@ static const struct xdp_case cases[] = {
     {"tests/xdp", "lru_percpu", "lru_percpu", {{0}}, {{0}}},
     {"tests/xdp", "adjust_limits", "adjust_limits", {{0}}, {{0}}},
     {"tests/xdp", "loop_callback", "loop_callback", {{0}}, {{0}}},
+    {"tests/xdp", "iter_sum", "iter_sum", {{0}}, {{0}}},
 };
 
 /*
@@ -746,6 +747,7 @@ XDP_CASE(atomics)
 XDP_CASE(lru_percpu)
 XDP_CASE(adjust_limits)
 XDP_CASE(loop_callback)
+XDP_CASE(iter_sum)
 
 /* Every case has a test and the corpus is as large as promised. */
 Test(xdp_kernel, case_table_covers_the_corpus)

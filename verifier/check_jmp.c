@@ -255,6 +255,8 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
     }
 
     int decided = ebpfvm__bounds_branch_taken(&dst->b, &src->b, op, is32);
+    if (decided >= 0)
+        ebpfvm__note_decided(env, pc); /* for widening (precision.c) */
     if (decided == 1) {
         *next = target;
         return 0;
@@ -267,6 +269,8 @@ int ebpfvm__check_cond_jmp(struct venv *env, uint32_t pc, uint32_t *next)
     struct vreg tdst = *dst, tsrc = *src, fdst = *dst, fsrc = *src;
     bool taken_ok = ebpfvm__bounds_refine(&tdst.b, &tsrc.b, op, is32, true);
     bool fall_ok = ebpfvm__bounds_refine(&fdst.b, &fsrc.b, op, is32, false);
+    if (!taken_ok || !fall_ok)
+        ebpfvm__note_decided(env, pc); /* one side impossible: decided too */
     if (taken_ok) {
         if (ebpfvm__push_branch(env, st, target, pc))
             return -1;

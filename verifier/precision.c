@@ -68,6 +68,18 @@ static unsigned access_size(uint8_t opcode)
     }
 }
 
+/* Every conditional jump is a sink, except while computing widening's need
+ * set (env->widen_jumps set): then only the jumps listed. */
+static bool jump_is_sink(const struct venv *env, uint32_t pc)
+{
+    if (!env->widen_jumps)
+        return true;
+    for (unsigned i = 0; i < env->nwiden_jumps; i++)
+        if (env->widen_jumps[i] == pc)
+            return true;
+    return false;
+}
+
 /* need before pc from the need after it. */
 static void transfer(const struct venv *env, uint32_t pc, uint16_t *regs, uint64_t *slots)
 {
@@ -130,10 +142,12 @@ static void transfer(const struct venv *env, uint32_t pc, uint16_t *regs, uint64
         R |= dst;
         break;
     case EBPF_FMT_JMP_IMM:
-        R |= dst;
+        if (jump_is_sink(env, pc))
+            R |= dst;
         break;
     case EBPF_FMT_JMP_REG:
-        R |= dst | src;
+        if (jump_is_sink(env, pc))
+            R |= dst | src;
         break;
     case EBPF_FMT_CALL:
         if (env->code[pc].src == EBPF_PSEUDO_CALL_HELPER && !ebpfvm__helper_calls_back(insn->imm)) {
@@ -234,7 +248,7 @@ static void successors(const struct venv *env, uint32_t pc, uint32_t succ[2], un
     }
 }
 
-void ebpfvm__precision_compute(struct venv *env)
+static void need_fixpoint(struct venv *env)
 {
     for (uint32_t pc = 0; pc < env->count; pc++) {
         env->need_regs[pc] = 0;
@@ -275,7 +289,84 @@ void ebpfvm__precision_compute(struct venv *env)
             }
         }
     }
+}
+
+void ebpfvm__precision_compute(struct venv *env)
+{
+    need_fixpoint(env);
     env->need_dirty = false;
+    env->widen_valid = false;
+}
+
+void ebpfvm__note_decided(struct venv *env, uint32_t pc)
+{
+    /* A checkpoint holding pc has it in all its ancestors too (it was added
+     * to all of them at once): stop there. */
+    for (struct vstate *p = env->cur->parent; p && !p->decided_all; p = p->parent) {
+        bool have = false;
+        for (unsigned i = 0; i < p->ndecided && !have; i++)
+            have = p->decided[i] == pc;
+        if (have)
+            break;
+        if (p->ndecided == sizeof p->decided / sizeof p->decided[0])
+            p->decided_all = true;
+        else
+            p->decided[p->ndecided++] = pc;
+    }
+}
+
+/*
+ * Widening (may_goto, iterators, callbacks) turns into unknown the scalars
+ * that changed since the previous visit and are not "precise". The kernel
+ * marks a scalar precise when its value reached a check - a branch only
+ * when the branch was decided by it. A loop's accumulator tested once
+ * after the loop is decided while it is still a constant (the first exit)
+ * and no more after: precise in that first visit's checkpoint only, so the
+ * next visits widen it and the loop converges. need_* counts every jump,
+ * which would keep the accumulator exact forever; so widening uses the
+ * same analysis with, as jump sinks, only the jumps decided on the paths
+ * below prev (vstate.decided). Widening only loses precision: this cannot
+ * make the verifier unsound.
+ */
+bool ebpfvm__widen_need(struct venv *env, const struct vstate *prev, uint32_t pc, uint16_t *regs, uint64_t *slots)
+{
+    if (env->need_dirty)
+        ebpfvm__precision_compute(env);
+    if (prev->decided_all) {
+        *regs = env->need_regs[pc];
+        *slots = env->need_slots[pc];
+        return true;
+    }
+    if (!env->widen_regs) {
+        env->widen_regs = ebpfvm__calloc(env->vm, env->count, sizeof *env->widen_regs);
+        env->widen_live = ebpfvm__calloc(env->vm, env->count, sizeof *env->widen_live);
+        env->widen_slots = ebpfvm__calloc(env->vm, env->count, sizeof *env->widen_slots);
+        if (!env->widen_regs || !env->widen_live || !env->widen_slots)
+            return false;
+    }
+    bool same = env->widen_valid && env->nwiden_cache == prev->ndecided;
+    for (unsigned i = 0; same && i < prev->ndecided; i++)
+        same = env->widen_cache[i] == prev->decided[i];
+    if (!same) {
+        uint16_t *need = env->need_regs, *live = env->live_regs;
+        uint64_t *nslots = env->need_slots;
+        env->need_regs = env->widen_regs;
+        env->need_slots = env->widen_slots;
+        env->live_regs = env->widen_live;
+        env->widen_jumps = prev->decided;
+        env->nwiden_jumps = prev->ndecided;
+        need_fixpoint(env);
+        env->widen_jumps = NULL;
+        env->need_regs = need;
+        env->need_slots = nslots;
+        env->live_regs = live;
+        memcpy(env->widen_cache, prev->decided, prev->ndecided * sizeof prev->decided[0]);
+        env->nwiden_cache = prev->ndecided;
+        env->widen_valid = true;
+    }
+    *regs = env->widen_regs[pc];
+    *slots = env->widen_slots[pc];
+    return true;
 }
 
 void ebpfvm__precision_note(struct venv *env, uint32_t pc)

@@ -215,6 +215,8 @@ static int is_state_visited(struct venv *env, uint32_t pc)
     }
     sl->st.branches = 1;
     sl->st.insn = pc;
+    sl->st.ndecided = 0;
+    sl->st.decided_all = false;
     sl->next = env->explored[pc];
     env->explored[pc] = sl;
     cur->parent = &sl->st;
@@ -598,10 +600,10 @@ void ebpfvm__widen_imprecise_scalars(struct venv *env, const struct vstate *prev
 {
     if (q->curframe || pc >= env->prog->main_end)
         return;
-    if (env->need_dirty)
-        ebpfvm__precision_compute(env);
-    uint16_t need = env->need_regs[pc];
-    uint64_t slots = env->need_slots[pc];
+    uint16_t need;
+    uint64_t slots;
+    if (!ebpfvm__widen_need(env, prev, pc, &need, &slots))
+        return; /* out of memory: no widening (more exact states, never unsound) */
     for (unsigned r = 0; r < EBPF_REG_FP; r++)
         maybe_widen(&prev->regs[r], &q->regs[r], (need >> r) & 1);
     for (unsigned k = 0; k < NSLOTS; k++)
@@ -877,6 +879,9 @@ static void free_env(struct venv *env)
     ebpfvm__free(vm, env->need_slots);
     ebpfvm__free(vm, env->ptr_alu);
     ebpfvm__free(vm, env->stack_indirect);
+    ebpfvm__free(vm, env->widen_regs);
+    ebpfvm__free(vm, env->widen_live);
+    ebpfvm__free(vm, env->widen_slots);
     ebpfvm__free(vm, env->subprog_start);
     ebpfvm__free(vm, env->subprog_depth);
     if (env->cur)

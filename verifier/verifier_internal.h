@@ -144,6 +144,12 @@ struct vstate {
     struct vframe *callers;         /* curframe saved frames, or NULL */
     /* Exploration bookkeeping (not part of the abstract state). */
     struct vstate *parent;          /* the checkpoint this state descends from */
+    /* Checkpoints: the conditional jumps a scalar's value decided on the
+     * paths explored below so far (the kernel marks those operands
+     * precise); decided_all: more than fit. Used by widening only. */
+    uint32_t decided[6];
+    uint8_t ndecided;
+    bool decided_all;
     uint32_t branches;              /* paths still being explored below a checkpoint */
     uint32_t insn;                  /* checkpoints: where they were taken */
 };
@@ -206,6 +212,15 @@ struct venv {
     uint8_t *ptr_alu;        /* an add/sub seen with a pointer operand */
     uint8_t *stack_indirect; /* a load/store seen through a stack pointer other than r10 */
     bool need_dirty;         /* the facts changed since need_* was computed */
+    /* Widening's need set (ebpfvm__widen_need): the analysis with only the
+     * jumps in widen_jumps as jump sinks; the last set computed is cached. */
+    uint16_t *widen_regs, *widen_live;
+    uint64_t *widen_slots;
+    const uint32_t *widen_jumps;
+    unsigned nwiden_jumps;
+    uint32_t widen_cache[6];
+    unsigned nwiden_cache;
+    bool widen_valid;
     /* cfg.c: the subprograms (the main program, then every bpf-to-bpf
      * call target), by start; subprogram i is [start[i], start[i + 1]).
      * verifier.c: the deepest stack byte (a multiple of 8 bytes) any
@@ -297,6 +312,15 @@ EBPFVM_INTERNAL void ebpfvm__state_for_each_reg(struct vstate *st, ebpfvm_reg_vi
 
 /* Recompute need_regs / need_slots from the program and the facts seen. */
 EBPFVM_INTERNAL void ebpfvm__precision_compute(struct venv *env);
+/* What widening keeps exact at pc, for a state whose earlier visit is
+ * prev: everything need_* counts, except conditional jumps none of prev's
+ * paths decided (the kernel's: an operand becomes precise only where its
+ * value decided a branch). False when out of memory (widen nothing). */
+EBPFVM_INTERNAL bool ebpfvm__widen_need(struct venv *env, const struct vstate *prev, uint32_t pc, uint16_t *regs,
+                                        uint64_t *slots);
+/* A conditional jump at pc was decided by a scalar's value on the current
+ * path: record it in every checkpoint above. */
+EBPFVM_INTERNAL void ebpfvm__note_decided(struct venv *env, uint32_t pc);
 /* Record the facts the analysis needs about insn pc in the current state
  * (call before checking it). */
 EBPFVM_INTERNAL void ebpfvm__precision_note(struct venv *env, uint32_t pc);

@@ -14,6 +14,7 @@
 #include <ebpfvm/xdp.h>
 
 #include "insn.h"
+#include "verify_xdp.h"
 
 #define XDP EBPFVM_PROG_TYPE_XDP
 
@@ -27,27 +28,9 @@ struct outcome {
 
 static struct outcome verify(const struct ebpf_insn *insns, size_t n)
 {
-    ebpfvm_vm *vm = NULL;
-    cr_assert_eq(ebpfvm_vm_create(NULL, &vm), 0);
-    cr_assert_eq(ebpfvm_vm_register_std_helpers(vm, NULL), 0, "%s", ebpfvm_vm_errmsg(vm));
-    struct ebpfvm_map_def def = {sizeof(struct ebpfvm_map_def), EBPFVM_MAP_ARRAY, 4, 8, 4, 0, "arr", -1};
-    int fd = -1;
-    cr_assert_eq(ebpfvm_map_create(vm, &def, &fd), 0, "%s", ebpfvm_vm_errmsg(vm));
-    cr_assert_eq(fd, 0);
-    struct ebpfvm_load_opts lo = {.sz = sizeof lo, .prog_type = XDP, .name = "t"};
-    ebpfvm_prog *prog = NULL;
-    cr_assert_eq(ebpfvm_prog_load(vm, insns, n, &lo, &prog), 0, "load failed: %s", ebpfvm_vm_errmsg(vm));
-    struct ebpfvm_verify_stats stats;
-    memset(&stats, 0, sizeof stats);
-    struct ebpfvm_verify_opts vo = {
-        .sz = sizeof vo, .log_level = 1, .log_buf = vlog, .log_size = sizeof vlog, .stats = &stats};
-    vlog[0] = '\0';
-    struct outcome out = {0, "", 0};
-    out.status = ebpfvm_prog_verify(prog, &vo);
-    snprintf(out.msg, sizeof out.msg, "%s", ebpfvm_vm_errmsg(vm));
-    cr_assert_eq(ebpfvm_prog_is_verified(prog), out.status == 0);
-    out.stack_depth = stats.stack_depth;
-    ebpfvm_vm_destroy(vm);
+    struct verify_outcome v = verify_xdp_prog(insns, n, 1, vlog, sizeof vlog);
+    struct outcome out = {v.status, "", v.stats.stack_depth};
+    memcpy(out.msg, v.msg, sizeof out.msg);
     return out;
 }
 

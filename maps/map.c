@@ -112,6 +112,23 @@ static bool type_is_map_in_map(enum ebpfvm_map_type type)
     return type == EBPFVM_MAP_ARRAY_OF_MAPS || type == EBPFVM_MAP_HASH_OF_MAPS;
 }
 
+/* The fields every map (and an inner-map template) takes from its
+ * definition; fd, name, storage and the template are the caller's. */
+static void map_fill(struct ebpfvm_map *map, struct ebpfvm_vm *vm, const struct ebpfvm_map_def *def,
+                     const struct ebpfvm_map_ops *ops, const char *type_name)
+{
+    map->type = def->type;
+    map->key_size = def->key_size;
+    map->value_size = def->value_size;
+    map->max_entries = def->max_entries;
+    map->map_flags = def->map_flags;
+    map->ncpus = vm->ncpus;
+    map->value_stride = ebpfvm__round8(def->value_size);
+    map->vm = vm;
+    map->ops = ops;
+    map->type_name = type_name;
+}
+
 /* The template of a map-in-map's inner maps (the kernel's
  * bpf_map_meta_alloc): checked, then copied into a map without storage. */
 static int make_inner_meta(struct ebpfvm_vm *vm, const char *who, const struct ebpfvm_map_def *inner,
@@ -133,17 +150,8 @@ static int make_inner_meta(struct ebpfvm_vm *vm, const char *who, const struct e
     struct ebpfvm_map *meta = ebpfvm__calloc(vm, 1, sizeof *meta);
     if (!meta)
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory", who);
-    meta->type = inner->type;
-    meta->key_size = inner->key_size;
-    meta->value_size = inner->value_size;
-    meta->max_entries = inner->max_entries;
-    meta->map_flags = inner->map_flags;
-    meta->ncpus = vm->ncpus;
-    meta->value_stride = ebpfvm__round8(inner->value_size);
+    map_fill(meta, vm, inner, ops, tname);
     meta->fd = -1;
-    meta->vm = vm;
-    meta->ops = ops;
-    meta->type_name = tname;
     *out = meta;
     return 0;
 }
@@ -175,17 +183,8 @@ static int map_create(ebpfvm_vm *vm, const struct ebpfvm_map_def *def, const str
         ebpfvm__free(vm, meta);
         return ebpfvm__error(vm, EBPFVM_ERR_NOMEM, "%s: out of memory", who);
     }
-    map->type = def->type;
-    map->key_size = def->key_size;
-    map->value_size = def->value_size;
-    map->max_entries = def->max_entries;
-    map->map_flags = def->map_flags;
-    map->ncpus = vm->ncpus;
-    map->value_stride = ebpfvm__round8(def->value_size);
+    map_fill(map, vm, def, ops, type_name);
     map->fd = (int)vm->nmaps;
-    map->vm = vm;
-    map->ops = ops;
-    map->type_name = type_name;
     map->inner_meta = meta;
     if (def->name && !(map->name = ebpfvm__strdup(vm, def->name))) {
         ebpfvm__free(vm, meta);

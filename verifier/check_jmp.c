@@ -787,39 +787,46 @@ int ebpfvm__check_return(struct venv *env, uint32_t pc, uint32_t *next)
  *     visit of next() lies within an earlier one (verifier.c);
  *   - destroy(&it) releases the reference and the stack bytes.
  */
-static int iter_slot(struct venv *env, struct vstate *st, struct vreg **meta, uint8_t **bytes)
+static bool iter_initialized(const uint8_t *bytes, const struct vreg *meta);
+
+/* The stack slot R1 addresses as an iterator's: its spills[] entry and its
+ * bytes; NULL and the reason (the kernel's words) when R1 cannot hold one. */
+static const char *locate_iter(struct vstate *st, struct vreg **meta, uint8_t **bytes, int64_t *off)
 {
     const struct vreg *r1 = &st->regs[1];
     if (r1->type != PTR_TO_STACK)
-        return ebpfvm__verr(env, "arg#0 expected pointer to an iterator on stack");
+        return "arg#0 expected pointer to an iterator on stack";
     if (!ebpfvm__tnum_is_const(r1->b.var_off))
-        return ebpfvm__verr(env, "iter has to be at a constant offset");
-    int64_t off = (int64_t)r1->off + ebpf_as_s64(r1->b.var_off.value);
-    if (off % 8 || off < -EBPF_STACK_SIZE || off >= 0)
-        return ebpfvm__verr(env, "cannot pass in iter at an offset=%lld", (long long)off);
+        return "iter has to be at a constant offset";
+    *off = (int64_t)r1->off + ebpf_as_s64(r1->b.var_off.value);
+    if (*off % 8 || *off < -EBPF_STACK_SIZE || *off >= 0)
+        return "cannot pass in iter at an offset";
     if (r1->frameno > st->curframe)
-        return ebpfvm__verr(env, "R1 points to the stack of a returned frame");
-    int slot = (int)(off + EBPF_STACK_SIZE) / 8;
+        return "R1 points to the stack of a returned frame";
+    int slot = (int)(*off + EBPF_STACK_SIZE) / 8;
     bool own = r1->frameno >= st->curframe;
     *meta = own ? &st->spills[slot] : &st->callers[r1->frameno].spills[slot];
     *bytes = own ? &st->stack[slot * 8] : &st->callers[r1->frameno].stack[slot * 8];
-    return 0;
+    return NULL;
+}
+
+static int iter_slot(struct venv *env, struct vstate *st, struct vreg **meta, uint8_t **bytes)
+{
+    int64_t off = 0;
+    const char *why = locate_iter(st, meta, bytes, &off);
+    if (why && !strcmp(why, "cannot pass in iter at an offset"))
+        return ebpfvm__verr(env, "%s=%lld", why, (long long)off);
+    return why ? ebpfvm__verr(env, "%s", why) : 0;
 }
 
 struct vreg *ebpfvm__iter_of_r1(struct vstate *st)
 {
-    const struct vreg *r1 = &st->regs[1];
-    if (r1->type != PTR_TO_STACK || !ebpfvm__tnum_is_const(r1->b.var_off) || r1->frameno > st->curframe)
+    struct vreg *meta;
+    uint8_t *bytes;
+    int64_t off;
+    if (locate_iter(st, &meta, &bytes, &off) || !iter_initialized(bytes, meta))
         return NULL;
-    int64_t off = (int64_t)r1->off + ebpf_as_s64(r1->b.var_off.value);
-    if (off % 8 || off < -EBPF_STACK_SIZE || off >= 0)
-        return NULL;
-    int slot = (int)(off + EBPF_STACK_SIZE) / 8;
-    bool own = r1->frameno >= st->curframe;
-    uint8_t *bytes = own ? &st->stack[slot * 8] : &st->callers[r1->frameno].stack[slot * 8];
-    if (memchr(bytes, STACK_ITER, 8) == NULL || bytes[0] != STACK_ITER)
-        return NULL;
-    return own ? &st->spills[slot] : &st->callers[r1->frameno].spills[slot];
+    return meta;
 }
 
 static bool iter_initialized(const uint8_t *bytes, const struct vreg *meta)
